@@ -1,0 +1,29 @@
+"""Audio loading: any format libsndfile reads, mixed to mono, resampled with soxr."""
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from .errors import UserError
+
+
+def load(path: str | Path, sample_rate: int) -> np.ndarray:
+    """Float32 mono samples at `sample_rate`; a UserError names the file if it can't be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: audio file not found")
+    try:
+        samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise UserError(f"{path}: not readable audio ({error})") from None
+    if samples.shape[0] == 0:
+        raise UserError(f"{path}: audio has no samples")
+    return resample(samples.mean(axis=1), rate, sample_rate)
+
+
+def resample(samples: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
+    if rate == sample_rate:
+        return np.ascontiguousarray(samples, dtype=np.float32)
+    return soxr.resample(samples, rate, sample_rate, quality="HQ").astype(np.float32, copy=False)

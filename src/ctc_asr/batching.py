@@ -1,0 +1,50 @@
+"""Batches sized by padded audio seconds, from length-sorted buckets, collated with numpy."""
+
+import numpy as np
+import torch
+
+from .store import Store
+
+
+def length_batches(lengths: np.ndarray, max_padded: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Split positions 0..len(lengths)-1 into batches of similar length.
+
+    Items are sorted by length jittered by +-10 % (so batches differ between epochs), then
+    packed while `items x longest` stays within `max_padded` samples; batch order is shuffled.
+    A clip longer than the budget gets a batch of its own.
+    """
+    lengths = np.asarray(lengths)
+    order = np.argsort(lengths * rng.uniform(0.9, 1.1, len(lengths)), kind="stable")
+    batches, start, longest = [], 0, 0
+    for end, i in enumerate(order):
+        longest = max(longest, lengths[i])
+        if end > start and (end - start + 1) * longest > max_padded:
+            batches.append(order[start:end])
+            start, longest = end, lengths[i]
+    if len(order):
+        batches.append(order[start:])
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def normalize(samples: np.ndarray) -> np.ndarray:
+    """Zero mean, unit variance over the clip's own samples, as Wav2Vec2FeatureExtractor does."""
+    return (samples - samples.mean()) / np.sqrt(samples.var() + 1e-7)
+
+
+def collate(store: Store, rows: np.ndarray, with_labels: bool = True) -> dict[str, torch.Tensor]:
+    """Pad a batch: each clip normalised before padding; labels padded with -100."""
+    clips = [store.audio(i) for i in rows]
+    width = max(len(c) for c in clips)
+    inputs = np.zeros((len(clips), width), np.float32)
+    mask = np.zeros((len(clips), width), np.int64)
+    for k, clip in enumerate(clips):
+        inputs[k, :len(clip)] = normalize(clip)
+        mask[k, :len(clip)] = 1
+    batch = {"input_values": torch.from_numpy(inputs), "attention_mask": torch.from_numpy(mask)}
+    if with_labels:
+        labels = [store.labels(i) for i in rows]
+        padded = np.full((len(labels), max(len(x) for x in labels)), -100, np.int64)
+        for k, label in enumerate(labels):
+            padded[k, :len(label)] = label
+        batch["labels"] = torch.from_numpy(padded)
+    return batch

@@ -1,0 +1,41 @@
+"""Which training clips to keep: a length window plus CTC feasibility.
+
+CTC can only align a transcript if the model emits enough frames: one per label, plus a
+blank between each pair of equal neighbours ("ll" in "hello"). wav2vec2's conv stack
+turns samples into frames (about 50 a second at 16 kHz); a clip with fewer frames than
+its labels need gives an infinite loss and nothing to learn from.
+"""
+
+import numpy as np
+import pandas as pd
+
+# The conv feature encoder every wav2vec2 checkpoint uses (Wav2Vec2Config defaults).
+CONV_KERNELS = (10, 3, 3, 3, 3, 2, 2)
+CONV_STRIDES = (5, 2, 2, 2, 2, 2, 2)
+
+
+def output_frames(samples: np.ndarray, kernels=CONV_KERNELS, strides=CONV_STRIDES) -> np.ndarray:
+    frames = np.asarray(samples, dtype=np.int64)
+    for kernel, stride in zip(kernels, strides):
+        frames = np.maximum((frames - kernel) // stride + 1, 0)
+    return frames
+
+
+def frames_needed(labels: np.ndarray) -> int:
+    labels = np.asarray(labels)
+    return len(labels) + int(np.count_nonzero(labels[1:] == labels[:-1]))
+
+
+def decide(index: pd.DataFrame, label_needs: np.ndarray, min_seconds: float, max_seconds: float) -> pd.DataFrame:
+    """One row per utterance of `index` with `kept` and, when dropped, the `reason`."""
+    frames = output_frames(index["audio_length"].to_numpy())
+    seconds = index["seconds"].to_numpy()
+    reason = np.select(
+        [seconds < min_seconds, seconds > max_seconds, frames < label_needs],
+        [f"shorter than {min_seconds} s", f"longer than {max_seconds} s", "too short for its transcript"],
+        default="",
+    )
+    return pd.DataFrame({
+        "id": index["id"], "seconds": seconds, "frames": frames, "frames_needed": label_needs,
+        "kept": reason == "", "reason": reason,
+    })

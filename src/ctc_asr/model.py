@@ -1,0 +1,48 @@
+"""Wav2Vec2ForCTC and its processor: from a hub id, a local directory, or a small scratch config."""
+
+from typing import Any
+
+from transformers import Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor
+
+from .errors import UserError
+
+SCRATCH = "scratch"
+
+
+def _check_keys(fields: dict[str, Any], where: str) -> None:
+    known = Wav2Vec2Config().to_dict()
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        raise UserError(f"{where}: {', '.join(unknown)} not a Wav2Vec2Config field")
+
+
+def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], tokenizer: Wav2Vec2CTCTokenizer) -> Wav2Vec2ForCTC:
+    """A CTC model whose output layer matches `tokenizer`, with `[PAD]` as the blank.
+
+    `scratch` is the architecture when `pretrained` is "scratch"; `overrides` (dropout,
+    masking, CTC loss options) apply either way.
+    """
+    _check_keys(overrides, "model.config")
+    head = dict(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    if pretrained == SCRATCH:
+        _check_keys(scratch, "model.scratch")
+        return Wav2Vec2ForCTC(Wav2Vec2Config(**{**scratch, **overrides, **head}))
+    try:
+        # A checkpoint fine-tuned on another alphabet has a head of another size: replace it.
+        return Wav2Vec2ForCTC.from_pretrained(pretrained, ignore_mismatched_sizes=True, **overrides, **head)
+    except OSError as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise UserError(f"model.pretrained: cannot load {pretrained!r} ({first_line})") from None
+
+
+def processor(tokenizer: Wav2Vec2CTCTokenizer, config: Wav2Vec2Config, sample_rate: int) -> Wav2Vec2Processor:
+    """Normalise each clip; pass an attention mask only to layer-norm models.
+
+    Group-norm models (wav2vec2-base) were pre-trained on unmasked zero padding, so HF
+    feeds them no mask; layer-norm models (large, and our scratch default) need one.
+    """
+    features = Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=sample_rate, padding_value=0.0, do_normalize=True,
+        return_attention_mask=config.feat_extract_norm == "layer",
+    )
+    return Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer)

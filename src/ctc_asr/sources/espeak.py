@@ -1,0 +1,65 @@
+"""eSpeak NG through ctypes, from the library and voice data inside the espeakng-loader wheel.
+
+No system package is needed. The engine keeps global state, so one process holds one
+`Espeak` at a time and synthesis is sequential (it runs ~1000x faster than real time).
+"""
+
+import ctypes
+from functools import cache
+from pathlib import Path
+
+import espeakng_loader
+import numpy as np
+
+from ..errors import UserError
+
+_SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS: samples come back through the callback
+_DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT: report errors instead of exit()
+_RATE, _PITCH = 1, 3  # espeak_PARAMETER
+_POS_CHARACTER, _CHARS_UTF8 = 1, 1
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+def variants() -> list[str]:
+    """Voice variants shipped with the engine (m1, f3, klatt, ...)."""
+    return sorted(p.name for p in (Path(espeakng_loader.get_data_path()) / "voices" / "!v").iterdir())
+
+
+class Espeak:
+    def __init__(self):
+        self._lib = _library()
+        self.sample_rate = self._lib.espeak_Initialize(
+            _SYNCHRONOUS, 0, str(Path(espeakng_loader.get_data_path()).parent).encode(), _DONT_EXIT
+        )
+        if self.sample_rate <= 0:
+            raise RuntimeError("eSpeak NG failed to initialise")
+        self._chunks: list[np.ndarray] = []
+        # Keep a reference: ctypes frees the trampoline when the Python object dies.
+        self._callback = _CALLBACK(self._collect)
+        self._lib.espeak_SetSynthCallback(self._callback)
+
+    def _collect(self, samples, count, _events):
+        if count > 0:
+            self._chunks.append(np.ctypeslib.as_array(samples, shape=(count,)).copy())
+        return 0
+
+    def set_voice(self, name: str) -> None:
+        """`name` is a language voice optionally with a variant: 'en-gb-scotland+f2'."""
+        if self._lib.espeak_SetVoiceByName(name.encode()) != 0:
+            raise UserError(f"eSpeak NG has no voice {name!r} (see `espeak-ng --voices=en`; variants: {', '.join(variants())})")
+
+    def synthesize(self, text: str, words_per_minute: int, pitch: int) -> np.ndarray:
+        """Speak `text` with the current voice; int16 samples at `self.sample_rate`."""
+        self._lib.espeak_SetParameter(_RATE, int(words_per_minute), 0)
+        self._lib.espeak_SetParameter(_PITCH, int(pitch), 0)
+        self._chunks = []
+        data = text.encode()
+        status = self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+        if status != 0:
+            raise RuntimeError(f"eSpeak NG failed (status {status}) on {text!r}")
+        return np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+
+
+@cache
+def _library() -> ctypes.CDLL:
+    return ctypes.CDLL(espeakng_loader.get_library_path())

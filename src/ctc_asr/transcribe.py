@@ -1,0 +1,33 @@
+"""Greedy CTC transcription with a model and processor as saved by the train stage."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+
+
+def batch_size_for(processor: Wav2Vec2Processor, batch_size: int) -> int:
+    # Without an attention mask, zero padding changes a group-norm model's output:
+    # only one clip at a time is exact.
+    return batch_size if processor.feature_extractor.return_attention_mask else 1
+
+
+@torch.inference_mode()
+def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Sequence[np.ndarray], batch_size: int = 16) -> list[str]:
+    """Text for each 16 kHz clip, in order. Clips are batched by similar length."""
+    model.eval()
+    device = next(model.parameters()).device
+    step = batch_size_for(processor, batch_size)
+    order = np.argsort([len(c) for c in clips], kind="stable")
+    texts = [""] * len(clips)
+    for start in range(0, len(order), step):
+        rows = order[start:start + step]
+        inputs = processor(
+            [np.asarray(clips[i]) for i in rows], sampling_rate=processor.feature_extractor.sampling_rate,
+            padding=True, return_tensors="pt",
+        ).to(device)
+        ids = model(**inputs).logits.argmax(dim=-1)
+        for i, text in zip(rows, processor.batch_decode(ids)):
+            texts[i] = text
+    return texts

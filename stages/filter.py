@@ -1,0 +1,39 @@
+"""filter: choose the training clips (length window, CTC feasibility); a reason for each drop.
+
+Only train is filtered: the test split is scored whole, so WER stays comparable whatever
+the filter keeps.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from ctc_asr import filters, manifest, params
+from ctc_asr.errors import exit_on_user_error
+from ctc_asr.reports import write_json
+from ctc_asr.store import Store
+
+ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/train.tsv"), Path("metrics/filter.json")
+
+
+@exit_on_user_error
+def main() -> None:
+    cfg = params.load().filter
+    encoded = Store(ENCODED)
+    rows = encoded.rows("train")
+    needs = np.array([filters.frames_needed(encoded.labels(i)) for i in rows], dtype=np.int64)
+    decisions = filters.decide(encoded.index.iloc[rows], needs, cfg.min_seconds, cfg.max_seconds)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_table(decisions, OUT)
+    dropped = decisions.loc[~decisions["kept"], "reason"].value_counts()
+    write_json(METRICS, {
+        "train_utterances": len(decisions), "kept": int(decisions["kept"].sum()),
+        "kept_hours": round(float(decisions.loc[decisions["kept"], "seconds"].sum()) / 3600, 3),
+        "dropped": {str(k): int(v) for k, v in dropped.items()},
+    })
+    print(f"filter: kept {int(decisions['kept'].sum())} of {len(decisions)} training clips"
+          + "".join(f"; {v} {k}" for k, v in dropped.items()))
+
+
+if __name__ == "__main__":
+    main()
