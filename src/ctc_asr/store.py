@@ -15,6 +15,7 @@ import pandas as pd
 from .manifest import read_table, write_table
 
 AUDIO, LABELS, INDEX, META = "audio.f32", "labels.i32", "index.tsv", "store.json"
+INDEX_COLUMNS = ["id", "split", "seconds", "audio_offset", "audio_length", "label_offset", "label_length"]
 _AUDIO_DTYPE, _LABEL_DTYPE = np.dtype("<f4"), np.dtype("<i4")
 
 
@@ -46,7 +47,7 @@ class Writer:
     def close(self) -> pd.DataFrame:
         self._audio.close()
         self._labels.close()
-        index = pd.DataFrame(self._rows)
+        index = pd.DataFrame(self._rows, columns=None if self._rows else INDEX_COLUMNS)
         write_table(index, self.folder / INDEX)
         (self.folder / META).write_text(json.dumps({"sample_rate": self.sample_rate, "utterances": len(index)}))
         return index

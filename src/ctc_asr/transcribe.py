@@ -28,6 +28,10 @@ def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Seque
             padding=True, return_tensors="pt",
         ).to(device)
         ids = model(**inputs).logits.argmax(dim=-1)
+        if "attention_mask" in inputs:
+            # Frames computed from padding are not speech: blank them before decoding.
+            valid = model._get_feat_extract_output_lengths(inputs["attention_mask"].sum(-1))
+            ids[torch.arange(ids.shape[1], device=ids.device)[None, :] >= valid[:, None]] = processor.tokenizer.pad_token_id
         for i, text in zip(rows, processor.batch_decode(ids)):
             texts[i] = text
     return texts

@@ -28,4 +28,6 @@ def unseen(texts: Iterable[str], vocab: dict[str, int]) -> Counter:
 
 def tokenizer(vocab_file: str | Path) -> Wav2Vec2CTCTokenizer:
     """The HF tokenizer over a vocab file written from `build`: encodes labels, decodes CTC ids."""
-    return Wav2Vec2CTCTokenizer(str(vocab_file), unk_token=UNK, pad_token=PAD, word_delimiter_token=WORD_DELIMITER)
+    # No <s>/</s>: CTC never emits them, and unused outputs would only waste the head.
+    return Wav2Vec2CTCTokenizer(str(vocab_file), unk_token=UNK, pad_token=PAD, word_delimiter_token=WORD_DELIMITER,
+                                bos_token=None, eos_token=None)

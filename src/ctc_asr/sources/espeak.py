@@ -45,8 +45,11 @@ class Espeak:
 
     def set_voice(self, name: str) -> None:
         """`name` is a language voice optionally with a variant: 'en-gb-scotland+f2'."""
+        variant = name.partition("+")[2]
+        if variant and variant not in variants():
+            raise UserError(f"eSpeak NG has no voice variant {variant!r} (it has: {', '.join(variants())})")
         if self._lib.espeak_SetVoiceByName(name.encode()) != 0:
-            raise UserError(f"eSpeak NG has no voice {name!r} (see `espeak-ng --voices=en`; variants: {', '.join(variants())})")
+            raise UserError(f"eSpeak NG has no voice {name.partition('+')[0]!r}")
 
     def synthesize(self, text: str, words_per_minute: int, pitch: int) -> np.ndarray:
         """Speak `text` with the current voice; int16 samples at `self.sample_rate`."""

@@ -1,0 +1,71 @@
+"""Fixtures shared by several unit-test files: a tiny wav2vec2 config, a vocab, a store."""
+
+import json
+import os
+
+# Never reach for the model hub: a missing model must fail at once, not after a timeout.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from ctc_asr import store as store_module  # noqa: E402
+from ctc_asr import vocab as vocab_module  # noqa: E402
+
+# The machine is shared with a training job: one thread is plenty for models this small.
+torch.set_num_threads(1)
+
+SAMPLE_RATE = 16000
+SENTENCES = ["hello world", "a cat sat", "the dog ran", "don't look"]
+
+
+@pytest.fixture
+def tiny_config() -> dict:
+    """Wav2Vec2Config fields of a model small enough to run in milliseconds (layer norm)."""
+    return dict(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        conv_dim=[8] * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+        feat_extract_norm="layer", do_stable_layer_norm=True,
+        hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, feat_proj_dropout=0.0,
+        final_dropout=0.0, layerdrop=0.0, mask_time_prob=0.0,
+    )
+
+
+@pytest.fixture
+def vocab_dict() -> dict[str, int]:
+    return vocab_module.build(SENTENCES)
+
+
+@pytest.fixture
+def vocab_file(tmp_path, vocab_dict):
+    path = tmp_path / "vocab.json"
+    path.write_text(json.dumps(vocab_dict))
+    return path
+
+
+@pytest.fixture
+def tokenizer(vocab_file):
+    return vocab_module.tokenizer(vocab_file)
+
+
+@pytest.fixture
+def make_store(tmp_path):
+    """make_store(clips, labels, splits=None, texts=None) -> Store written with store.Writer."""
+    count = iter(range(1000))
+
+    def make(clips, labels, splits=None, texts=None):
+        folder = tmp_path / f"store{next(count)}"
+        splits = splits or ["train"] * len(clips)
+        texts = texts or [""] * len(clips)
+        with store_module.Writer(folder, SAMPLE_RATE) as writer:
+            for k, (clip, label) in enumerate(zip(clips, labels)):
+                writer.add({"id": f"utt{k}", "split": splits[k], "text": texts[k]}, clip, label)
+        return store_module.Store(folder)
+
+    return make
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)

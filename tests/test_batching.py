@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+from transformers import Wav2Vec2FeatureExtractor
+
+from ctc_asr import batching
+
+
+def random_lengths(rng, n=60):
+    return rng.integers(1000, 20000, n)
+
+
+def flatten(batches):
+    return np.concatenate(batches).tolist()
+
+
+def test_every_position_is_used_exactly_once(rng):
+    lengths = random_lengths(rng)
+    batches = batching.length_batches(lengths, 50000, np.random.default_rng(0))
+    assert sorted(flatten(batches)) == list(range(len(lengths)))
+
+
+def test_padded_size_stays_within_budget(rng):
+    lengths = random_lengths(rng)
+    budget = 50000
+    for batch in batching.length_batches(lengths, budget, np.random.default_rng(0)):
+        assert len(batch) * lengths[batch].max() <= budget
+
+
+def test_an_over_long_clip_gets_a_batch_of_its_own():
+    lengths = np.array([100, 120, 110, 5000, 90, 130])
+    batches = batching.length_batches(lengths, 400, np.random.default_rng(3))
+    assert [3] in [b.tolist() for b in batches]
+    for batch in batches:
+        if 3 not in batch:
+            assert len(batch) * lengths[batch].max() <= 400
+    assert sorted(flatten(batches)) == list(range(6))
+
+
+def test_batches_group_similar_lengths():
+    lengths = np.array([100] * 4 + [1000] * 4)
+    batches = batching.length_batches(lengths, 4000, np.random.default_rng(0))
+    assert sorted(sorted(b.tolist()) for b in batches) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_batch_order_is_shuffled():
+    # Lengths far apart and a small budget: one clip a batch, so only the shuffle reorders them.
+    lengths = np.array([100, 1000, 10000, 100000])
+    orders = [[int(b[0]) for b in batching.length_batches(lengths, 150, np.random.default_rng(seed))]
+              for seed in range(10)]
+    assert all(sorted(order) == [0, 1, 2, 3] for order in orders)
+    assert any(order != [0, 1, 2, 3] for order in orders)
+
+
+def test_same_seed_gives_same_batches(rng):
+    lengths = random_lengths(rng)
+    first = batching.length_batches(lengths, 50000, np.random.default_rng(7))
+    second = batching.length_batches(lengths, 50000, np.random.default_rng(7))
+    assert [b.tolist() for b in first] == [b.tolist() for b in second]
+
+
+def test_other_seeds_and_epochs_give_other_batches(rng):
+    lengths = random_lengths(rng)
+    epochs = np.random.default_rng(7)
+    first = [b.tolist() for b in batching.length_batches(lengths, 50000, epochs)]
+    second = [b.tolist() for b in batching.length_batches(lengths, 50000, epochs)]
+    other = [b.tolist() for b in batching.length_batches(lengths, 50000, np.random.default_rng(8))]
+    assert first != second
+    assert first != other
+
+
+def test_no_lengths_give_no_batches():
+    assert batching.length_batches(np.array([], int), 100, np.random.default_rng(0)) == []
+
+
+def test_collate_matches_the_hf_feature_extractor(make_store, rng):
+    clips = [(0.3 + 0.1 * rng.standard_normal(n)).astype(np.float32) for n in (700, 1600, 1100)]
+    store = make_store(clips, [[1, 2], [3], [4, 5, 6]])
+    batch = batching.collate(store, np.array([0, 1, 2]))
+    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
+                                         do_normalize=True, return_attention_mask=True)
+    reference = extractor(clips, sampling_rate=16000, padding=True, return_tensors="np")
+    mask = batch["attention_mask"].numpy()
+    np.testing.assert_array_equal(mask, reference["attention_mask"])
+    values = batch["input_values"].numpy()
+    assert values.shape == (3, 1600)
+    np.testing.assert_allclose(values[mask == 1], reference["input_values"][mask == 1], atol=1e-5)
+    assert np.all(values[mask == 0] == 0)
+
+
+def test_collate_normalises_each_clip_on_its_own(make_store):
+    clips = [np.array([1, 2, 3, 4], np.float32), np.array([10, 30], np.float32)]
+    batch = batching.collate(make_store(clips, [[1], [1]]), np.array([0, 1]))
+    values = batch["input_values"].numpy()
+    np.testing.assert_allclose(values[0], (clips[0] - 2.5) / np.sqrt(1.25), atol=1e-5)
+    np.testing.assert_allclose(values[1], [-1, 1, 0, 0], atol=1e-5)
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 1], [1, 1, 0, 0]]
+
+
+def test_collate_pads_labels_with_minus_100_in_row_order(make_store):
+    store = make_store([np.ones(5), np.ones(5), np.ones(5)], [[4, 5], [], [6, 7, 8]])
+    batch = batching.collate(store, np.array([2, 0]))
+    assert batch["labels"].tolist() == [[6, 7, 8], [4, 5, -100]]
+    assert batch["labels"].dtype == batching.torch.int64
+
+
+def test_collate_without_labels_has_no_labels(make_store):
+    batch = batching.collate(make_store([np.ones(3)], [[1]]), np.array([0]), with_labels=False)
+    assert set(batch) == {"input_values", "attention_mask"}
+
+
+@pytest.mark.parametrize("clip", [np.zeros(10, np.float32), np.full(10, 0.5, np.float32)])
+def test_normalize_of_a_constant_clip_is_finite_zero(clip):
+    assert np.all(batching.normalize(clip) == 0)

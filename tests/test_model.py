@@ -1,0 +1,76 @@
+import pytest
+import torch
+from transformers import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
+
+from ctc_asr import model
+from ctc_asr.errors import UserError
+
+
+def test_scratch_head_matches_the_tokenizer(tiny_config, tokenizer):
+    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": True}, tokenizer)
+    assert network.config.vocab_size == len(tokenizer)
+    assert network.lm_head.out_features == len(tokenizer)
+    assert network.config.pad_token_id == tokenizer.pad_token_id
+    assert network.config.hidden_size == tiny_config["hidden_size"]
+    assert network.config.ctc_zero_infinity is True
+
+
+def test_overrides_win_over_scratch_fields(tiny_config, tokenizer):
+    network = model.build("scratch", {**tiny_config, "mask_time_prob": 0.0}, {"mask_time_prob": 0.2}, tokenizer)
+    assert network.config.mask_time_prob == 0.2
+
+
+@pytest.mark.parametrize("where", ["scratch", "config"])
+def test_unknown_config_key_is_rejected_by_name(tiny_config, tokenizer, where):
+    scratch, overrides = dict(tiny_config), {}
+    (scratch if where == "scratch" else overrides)["hiden_size"] = 8
+    with pytest.raises(UserError, match=rf"model\.{where}: hiden_size"):
+        model.build("scratch", scratch, overrides, tokenizer)
+
+
+def test_pretrained_directory_loads_with_a_new_head(tmp_path, tiny_config, tokenizer):
+    torch.manual_seed(0)
+    source = Wav2Vec2ForCTC(Wav2Vec2Config(**tiny_config, vocab_size=len(tokenizer) + 7))
+    source.save_pretrained(tmp_path / "pretrained")
+    network = model.build(str(tmp_path / "pretrained"), {}, {"mask_time_prob": 0.1}, tokenizer)
+    assert network.lm_head.out_features == len(tokenizer)
+    assert network.config.vocab_size == len(tokenizer)
+    assert network.config.pad_token_id == tokenizer.pad_token_id
+    assert network.config.mask_time_prob == 0.1
+    torch.testing.assert_close(network.wav2vec2.feature_projection.projection.weight,
+                               source.wav2vec2.feature_projection.projection.weight)
+
+
+def test_missing_pretrained_directory_is_rejected(tmp_path, tokenizer):
+    missing = tmp_path / "no_model_here"
+    with pytest.raises(UserError, match="model.pretrained") as error:
+        model.build(str(missing), {}, {}, tokenizer)
+    assert "no_model_here" in str(error.value)
+
+
+def test_unknown_override_is_rejected_for_pretrained_too(tmp_path, tokenizer):
+    with pytest.raises(UserError, match=r"model\.config: not_a_field"):
+        model.build(str(tmp_path / "whatever"), {}, {"not_a_field": 1}, tokenizer)
+
+
+@pytest.mark.parametrize("norm, masked", [("layer", True), ("group", False)])
+def test_processor_masks_only_layer_norm_models(tiny_config, tokenizer, norm, masked):
+    config = Wav2Vec2Config(**{**tiny_config, "feat_extract_norm": norm})
+    processor = model.processor(tokenizer, config, 16000)
+    assert processor.feature_extractor.return_attention_mask is masked
+    inputs = processor([[0.1, 0.2, 0.3], [0.5, 0.1]], sampling_rate=16000, padding=True, return_tensors="pt")
+    assert ("attention_mask" in inputs) is masked
+
+
+@pytest.mark.parametrize("norm", ["layer", "group"])
+def test_processor_round_trips_through_save_pretrained(tmp_path, tiny_config, tokenizer, norm):
+    config = Wav2Vec2Config(**{**tiny_config, "feat_extract_norm": norm})
+    processor = model.processor(tokenizer, config, 16000)
+    processor.save_pretrained(tmp_path / "processor")
+    loaded = Wav2Vec2Processor.from_pretrained(tmp_path / "processor")
+    features = loaded.feature_extractor
+    assert features.return_attention_mask == (norm == "layer")
+    assert features.sampling_rate == 16000 and features.do_normalize is True
+    assert loaded.tokenizer.get_vocab() == tokenizer.get_vocab()
+    assert loaded.tokenizer.pad_token_id == tokenizer.pad_token_id
+    assert loaded.tokenizer("hello world").input_ids == tokenizer("hello world").input_ids

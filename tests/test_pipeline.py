@@ -1,0 +1,146 @@
+"""End to end: `dvc repro` on a tiny config in a temporary git repository.
+
+Checks every output and metrics file, then that changing one train param reruns train and
+evaluate and nothing else.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parents[1]
+TINY = {
+    "data": {"synthetic": {"test_sentences": 6, "train_speakers": 3, "test_speakers": 2, "utterances_per_speaker": 3}},
+    "model": {"scratch": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+                          "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}},
+    "train": {"epochs": 2, "batch_seconds": 6, "warmup_steps": 1, "log_every": 1, "eval_every": 2, "eval_utterances": 3},
+}
+
+
+def merge(base: dict, update: dict) -> dict:
+    return {k: merge(base[k], v) if isinstance(v, dict) else v for k, v in update.items()} | {
+        k: v for k, v in base.items() if k not in update
+    }
+
+
+def project_files() -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=PROJECT, capture_output=True, text=True, check=True).stdout.split()
+    # Results of the last run are not part of the project's source.
+    return [f for f in listed if f != "dvc.lock" and not f.startswith("metrics/") and (PROJECT / f).is_file()]
+
+
+def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(repo / "src"), DVC_NO_ANALYTICS="1",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        pytest.fail(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def set_params(repo: Path, update: dict) -> None:
+    path = repo / "params.yaml"
+    path.write_text(yaml.safe_dump(merge(yaml.safe_load(path.read_text()), update), sort_keys=False))
+
+
+def stages_run(output: str) -> list[str]:
+    return re.findall(r"Running stage '(\w+)'", output)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("project")
+    for name in project_files():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT / name, repo / name)
+    set_params(repo, TINY)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
+        run(repo, *command)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def first_run(repo: Path) -> str:
+    return run(repo, sys.executable, "-m", "dvc", "repro").stdout
+
+
+def test_repro_runs_every_stage_in_order(first_run):
+    assert stages_run(first_run) == ["download", "normalize", "vocab", "encode", "filter", "train", "evaluate"]
+
+
+def test_outputs_and_metrics(repo, first_run):
+    raw = pd.read_csv(repo / "data/raw/manifest.tsv", sep="\t")
+    assert len(raw) == (3 + 2) * 3
+    assert all((repo / "data/raw" / p).is_file() for p in raw["path"])
+    assert set(raw.loc[raw.split == "train", "speaker"]).isdisjoint(raw.loc[raw.split == "test", "speaker"])
+    assert set(raw.loc[raw.split == "train", "text"]).isdisjoint(raw.loc[raw.split == "test", "text"])
+    assert json.loads((repo / "metrics/download.json").read_text())["utterances"] == {"test": 6, "train": 9}
+
+    transcripts = pd.read_csv(repo / "data/text/transcripts.tsv", sep="\t")
+    assert (transcripts["text"] == transcripts["text"].str.lower()).all()
+    vocab = json.loads((repo / "data/vocab.json").read_text())
+    assert list(vocab)[-2:] == ["[UNK]", "[PAD]"] and "|" in vocab
+
+    for name in ("audio.f32", "labels.i32", "index.tsv", "store.json"):
+        assert (repo / "data/encoded" / name).is_file()
+    decisions = pd.read_csv(repo / "data/filtered/train.tsv", sep="\t")
+    assert len(decisions) == 9
+    assert json.loads((repo / "metrics/filter.json").read_text())["train_utterances"] == 9
+
+    steps = pd.read_csv(repo / "metrics/train/steps.tsv", sep="\t")
+    history = pd.read_csv(repo / "metrics/train/eval.tsv", sep="\t")
+    train = json.loads((repo / "metrics/train.json").read_text())
+    assert len(steps) == train["steps"] and history["step"].iloc[-1] == train["steps"]
+
+    evaluation = json.loads((repo / "metrics/eval.json").read_text())
+    assert set(evaluation) >= {"wer", "cer", "substitutions", "deletions", "insertions", "utterances", "audio_seconds"}
+    assert evaluation["utterances"] == 6
+    predictions = pd.read_csv(repo / "metrics/predictions.tsv", sep="\t", keep_default_na=False)
+    assert len(predictions) == 6 and {"reference", "hypothesis", "errors"} <= set(predictions.columns)
+
+
+def test_model_directory_loads_with_plain_transformers(repo, first_run):
+    from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+
+    model = Wav2Vec2ForCTC.from_pretrained(repo / "models/ctc")
+    processor = Wav2Vec2Processor.from_pretrained(repo / "models/ctc")
+    vocab = json.loads((repo / "data/vocab.json").read_text())
+    assert model.config.pad_token_id == processor.tokenizer.pad_token_id == vocab["[PAD]"]
+
+
+def test_dvc_reads_metrics_and_plots(repo, first_run):
+    shown = json.loads(run(repo, sys.executable, "-m", "dvc", "metrics", "show", "--json").stdout)
+    files = next(iter(shown.values()))["data"]
+    assert "wer" in files["metrics/eval.json"]["data"]
+    plots = run(repo, sys.executable, "-m", "dvc", "plots", "show", "--json").stdout
+    assert "Training loss" in plots and "Held-out error rates" in plots
+
+
+def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, first_run):
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == []
+    set_params(repo, {"train": {"learning_rate": 0.002}})
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "evaluate"]
+
+
+def test_bad_params_stop_a_stage_with_one_line(repo, first_run):
+    params = repo / "params.yaml"
+    original = params.read_text()
+    try:
+        set_params(repo, {"train": {"lerning_rate": 0.1}})
+        done = run(repo, sys.executable, "stages/train.py", check=False)
+    finally:
+        params.write_text(original)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "train.lerning_rate" in done.stderr

@@ -1,0 +1,114 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ctc_asr import manifest
+from ctc_asr.errors import UserError
+from ctc_asr.params import DataParams, SyntheticParams
+from ctc_asr.sources import download as source_download
+from ctc_asr.sources import synthetic
+from ctc_asr.sources.espeak import Espeak
+
+SENTENCES = [f"Sentence number {k} is here." for k in range(40)]
+
+
+def small_cfg(**changes) -> SyntheticParams:
+    fields = dict(test_sentences=10, train_speakers=6, test_speakers=3, utterances_per_speaker=4,
+                  accents=["en", "en-us", "en-gb-x-rp"], variants=["m1", "f1", "m3", "f2"], seed=5)
+    return SyntheticParams(**{**fields, **changes})
+
+
+def test_plan_has_the_requested_counts():
+    utterances = synthetic.plan(small_cfg(), SENTENCES)
+    speakers = utterances.groupby("split")["speaker"].nunique()
+    assert speakers.to_dict() == {"train": 6, "test": 3}
+    assert (utterances.groupby("speaker").size() == 4).all()
+    assert len(utterances) == 9 * 4
+    assert utterances["id"].is_unique
+
+
+def test_plan_keeps_speakers_and_sentences_apart():
+    utterances = synthetic.plan(small_cfg(), SENTENCES)
+    train, test = (utterances[utterances["split"] == s] for s in ("train", "test"))
+    assert not set(train["speaker"]) & set(test["speaker"])
+    assert not set(train["text"]) & set(test["text"])
+    assert set(utterances["text"]) <= set(SENTENCES)
+    assert test["text"].nunique() <= 10
+
+
+def test_plan_speakers_are_accent_plus_variant_and_settings_in_range():
+    cfg = small_cfg(jitter=0.1)
+    utterances = synthetic.plan(cfg, SENTENCES)
+    for row in utterances.itertuples():
+        accent, variant = row.speaker.split("+")
+        assert accent == row.accent and accent in cfg.accents and variant in cfg.variants
+    assert utterances["words_per_minute"].between(120 * 0.9 - 1, 200 * 1.1 + 1).all()
+    assert utterances["pitch"].between(0, 99).all()
+
+
+def test_plan_is_reproducible_for_a_seed_and_changes_with_it():
+    same = synthetic.plan(small_cfg(), SENTENCES)
+    assert same.equals(synthetic.plan(small_cfg(), SENTENCES))
+    assert not same.equals(synthetic.plan(small_cfg(seed=6), SENTENCES))
+
+
+def test_more_speakers_than_voices_is_rejected():
+    with pytest.raises(UserError, match="speakers"):
+        synthetic.plan(small_cfg(train_speakers=10, test_speakers=3), SENTENCES)
+
+
+@pytest.mark.parametrize("changes", [dict(test_sentences=3), dict(test_sentences=37)])
+def test_too_small_sentence_pool_is_rejected(changes):
+    with pytest.raises(UserError, match="utterances_per_speaker"):
+        synthetic.plan(small_cfg(**changes), SENTENCES)
+
+
+def test_load_sentences_skips_comments_blanks_and_duplicates(tmp_path):
+    path = tmp_path / "sentences.txt"
+    path.write_text("# a comment\nFirst one.\n\n   \nSecond one.\n  First one.  \n#another\nThird.\n",
+                    encoding="utf-8")
+    assert synthetic.load_sentences(str(path)) == ["First one.", "Second one.", "Third."]
+
+
+def test_load_sentences_missing_file_is_rejected(tmp_path):
+    with pytest.raises(UserError, match="missing.txt"):
+        synthetic.load_sentences(str(tmp_path / "missing.txt"))
+
+
+def test_bundled_harvard_sentences():
+    sentences = synthetic.load_sentences("harvard")
+    assert len(sentences) == 720
+    assert len(set(sentences)) == len(sentences)
+    assert not any(s.startswith("#") or not s for s in sentences)
+
+
+def test_download_writes_wavs_matching_the_manifest(tmp_path):
+    cfg = small_cfg(train_speakers=2, test_speakers=1, utterances_per_speaker=2)
+    frame = synthetic.download(cfg, tmp_path)
+    assert len(frame) == 6
+    assert frame["split"].value_counts().to_dict() == {"train": 4, "test": 2}
+    for row in frame.itertuples():
+        info = sf.info(tmp_path / row.path)
+        assert not Path(row.path).is_absolute()
+        assert info.samplerate == 22050 == row.sample_rate
+        assert info.channels == 1
+        assert info.frames / info.samplerate == pytest.approx(row.seconds, abs=1e-4)
+        assert row.seconds > 0.3
+        samples, _ = sf.read(tmp_path / row.path)
+        assert np.abs(samples).max() > 0.01
+
+
+def test_sources_download_writes_a_readable_manifest(tmp_path):
+    cfg = DataParams(synthetic=small_cfg(train_speakers=1, test_speakers=1, utterances_per_speaker=1))
+    frame = source_download(cfg, tmp_path / "raw")
+    written = manifest.read(tmp_path / "raw" / "manifest.tsv")
+    assert written["id"].tolist() == frame["id"].tolist()
+    assert written["text"].tolist() == frame["text"].tolist()
+    assert list(written.columns[: len(manifest.COLUMNS)]) == manifest.COLUMNS
+
+
+def test_unknown_voice_is_rejected():
+    with pytest.raises(UserError, match="xx-nowhere"):
+        Espeak().set_voice("xx-nowhere+m1")

@@ -1,0 +1,116 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ctc_asr import model
+from ctc_asr.history import History
+from ctc_asr.params import TrainParams
+from ctc_asr.train import Evaluator, device, fit, plan_epochs
+
+
+def cfg(**changes) -> TrainParams:
+    return TrainParams(**{"seed": 0, **changes})
+
+
+def test_each_whole_epoch_covers_every_position_once():
+    lengths = np.random.default_rng(0).integers(500, 3000, 25)
+    plan = plan_epochs(lengths, cfg(epochs=3, batch_seconds=6), sample_rate=1000)
+    for epoch in range(3):
+        rows = [b for e, b in plan if epoch < e <= epoch + 1]
+        assert sorted(np.concatenate(rows).tolist()) == list(range(25))
+    assert plan[-1][0] == pytest.approx(3.0)
+
+
+def test_fractional_epochs_take_a_share_of_the_last_epoch():
+    # 10 equal clips, 3 per batch: 4 batches (3, 3, 3, 1) every epoch.
+    lengths = np.full(10, 1000)
+    plan = plan_epochs(lengths, cfg(epochs=2.5, batch_seconds=3), sample_rate=1000)
+    assert len(plan) == 4 + 4 + 2
+    assert [round(e, 3) for e, _ in plan] == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5]
+    last = np.concatenate([b for e, b in plan[8:]])
+    assert len(set(last.tolist())) == len(last)
+    for _, batch in plan:
+        assert len(batch) * 1000 <= 3000
+
+
+def test_fractional_share_is_the_nearest_whole_number_of_batches():
+    # 4 batches an epoch; 1.6 epochs is 4 + 2.4 batches, so 2 batches of the second epoch.
+    plan = plan_epochs(np.full(10, 1000), cfg(epochs=1.6, batch_seconds=3), sample_rate=1000)
+    assert len(plan) == 6
+    assert plan[-1][0] == pytest.approx(1.5)
+
+
+def test_less_than_one_epoch():
+    plan = plan_epochs(np.full(10, 1000), cfg(epochs=0.3, batch_seconds=1), sample_rate=1000)
+    assert len(plan) == 3
+    assert [len(b) for _, b in plan] == [1, 1, 1]
+    assert plan[-1][0] == pytest.approx(0.3)
+
+
+def test_plan_is_seeded():
+    lengths = np.random.default_rng(0).integers(500, 3000, 25)
+    same = [b.tolist() for _, b in plan_epochs(lengths, cfg(epochs=2, batch_seconds=6, seed=1), 1000)]
+    again = [b.tolist() for _, b in plan_epochs(lengths, cfg(epochs=2, batch_seconds=6, seed=1), 1000)]
+    other = [b.tolist() for _, b in plan_epochs(lengths, cfg(epochs=2, batch_seconds=6, seed=2), 1000)]
+    assert same == again and same != other
+
+
+@pytest.fixture
+def tiny_corpus(make_store, tokenizer):
+    """Two training clips to overfit and one held-out clip, as encode would write them."""
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    texts = ["a cat", "dog", "the dog"]
+    clips = [np.sin(2 * np.pi * 300 * t) + 0.1 * rng.standard_normal(8000),
+             np.sign(np.sin(2 * np.pi * 90 * t)) + 0.1 * rng.standard_normal(8000),
+             0.5 * rng.standard_normal(8000)]
+    labels = [tokenizer(text).input_ids for text in texts]
+    return make_store(clips, labels, ["train", "train", "test"], texts)
+
+
+def test_fit_overfits_two_clips_and_writes_history(tmp_path, tiny_config, tokenizer, tiny_corpus):
+    torch.manual_seed(0)
+    network = model.build("scratch", tiny_config, {"ctc_loss_reduction": "mean", "ctc_zero_infinity": True},
+                          tokenizer)
+    processor = model.processor(tokenizer, network.config, 16000)
+    evaluator = Evaluator(tiny_corpus, tiny_corpus.rows("test"), processor)
+    history = History(tmp_path / "history", steps=["step", "epoch", "loss", "learning_rate"],
+                      eval=["step", "epoch", "wer", "cer"])
+    params = cfg(epochs=20, batch_seconds=1.0, learning_rate=5e-3, warmup_steps=2, log_every=4, eval_every=10)
+    summary = fit(network, tiny_corpus, tiny_corpus.rows("train"), evaluator, params, history)
+    history.close()
+
+    assert summary["steps"] == 20 and summary["skipped_batches"] == 0
+    assert summary["device"] == str(device())
+    steps = pd.read_csv(tmp_path / "history" / "steps.tsv", sep="\t")
+    evals = pd.read_csv(tmp_path / "history" / "eval.tsv", sep="\t")
+    assert steps["step"].tolist() == [4, 8, 12, 16, 20]
+    assert steps["epoch"].tolist() == pytest.approx([4, 8, 12, 16, 20])
+    assert evals["step"].tolist() == [10, 20]
+    assert evals[["wer", "cer"]].ge(0).all().all()
+    assert steps["learning_rate"].iloc[-1] == pytest.approx(0, abs=1e-9)
+    assert steps["loss"].iloc[-1] < 0.8 * steps["loss"].iloc[0]  # overfitting two clips
+    assert summary["final_loss"] == pytest.approx(steps["loss"].iloc[-1], abs=1e-3)
+    assert network.training  # the evaluator hands the model back in training mode
+
+
+def test_fit_logs_the_last_step_even_off_schedule(tmp_path, tiny_config, tokenizer, tiny_corpus):
+    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": True}, tokenizer)
+    processor = model.processor(tokenizer, network.config, 16000)
+    history = History(tmp_path, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
+    params = cfg(epochs=3, batch_seconds=0.5, log_every=100, eval_every=100, freeze_feature_encoder=True)
+    frozen = [p.detach().clone() for p in network.wav2vec2.feature_extractor.parameters()]
+    summary = fit(network, tiny_corpus, tiny_corpus.rows("train"), Evaluator(tiny_corpus, tiny_corpus.rows("test"),
+                  processor), params, history)
+    history.close()
+    # 0.5 s budget, 0.5 s clips: one clip a batch, two batches an epoch.
+    assert summary["steps"] == 6
+    assert pd.read_csv(tmp_path / "steps.tsv", sep="\t")["step"].tolist() == [6]
+    assert pd.read_csv(tmp_path / "eval.tsv", sep="\t")["step"].tolist() == [6]
+    for before, after in zip(frozen, network.wav2vec2.feature_extractor.parameters()):
+        assert after.requires_grad is False
+        assert after.detach().equal(before)
+    assert math.isfinite(summary["final_loss"])
