@@ -9,7 +9,7 @@ from ctc_asr.errors import exit_on_user_error
 from ctc_asr.reports import write_json
 from ctc_asr.scoring import score
 from ctc_asr.store import Store
-from ctc_asr.train import device
+from ctc_asr.model import device
 from ctc_asr.transcribe import transcribe
 
 MODEL, ENCODED = Path("models/ctc"), Path("data/encoded")
@@ -24,7 +24,7 @@ def main() -> None:
     encoded = Store(ENCODED)
     rows = encoded.rows("test")
     test = encoded.index.iloc[rows]
-    hypotheses = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg.batch_size)
+    hypotheses = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg.batch_size, progress=True)
     totals, errors = score(test["text"].tolist(), hypotheses)
     table = test[["id", "speaker", "seconds", "text"]].rename(columns={"text": "reference"}).reset_index(drop=True)
     table = table.assign(hypothesis=hypotheses, **errors.to_dict("list"))

@@ -19,9 +19,8 @@ OUT, HISTORY, METRICS = Path("models/ctc"), Path("metrics/train"), Path("metrics
 def main() -> None:
     cfg = params.load()
     encoded = Store(ENCODED)
-    kept = manifest.read_table(KEPT)
-    kept_ids = set(kept.loc[kept["kept"], "id"])
-    train_rows = encoded.rows("train")[encoded.index["id"].iloc[encoded.rows("train")].isin(kept_ids).to_numpy()]
+    decisions = manifest.read_table(KEPT)
+    train_rows = np.flatnonzero(encoded.index["id"].isin(decisions.loc[decisions["kept"], "id"]))
     tokenizer = vocab.tokenizer(VOCAB)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)

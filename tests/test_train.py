@@ -8,7 +8,8 @@ import torch
 from ctc_asr import model
 from ctc_asr.history import History
 from ctc_asr.params import TrainParams
-from ctc_asr.train import Evaluator, device, fit, plan_epochs
+from ctc_asr.model import device
+from ctc_asr.train import Evaluator, fit, plan_epochs
 
 
 def cfg(**changes) -> TrainParams:

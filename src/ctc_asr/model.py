@@ -2,11 +2,17 @@
 
 from typing import Any
 
+import torch
 from transformers import Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from .errors import UserError
 
 SCRATCH = "scratch"
+
+
+def device() -> torch.device:
+    """Where training and inference run: the GPU when there is one."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _check_keys(fields: dict[str, Any], where: str) -> None:

@@ -10,15 +10,12 @@ from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, get_linear_schedule_with_warmup
 
 from .batching import collate, length_batches
+from .model import device
 from .history import History
 from .params import TrainParams
 from .scoring import score
 from .store import Store
 from .transcribe import transcribe
-
-
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def plan_epochs(lengths: np.ndarray, cfg: TrainParams, sample_rate: int) -> list[tuple[float, np.ndarray]]:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 
@@ -14,14 +15,15 @@ def batch_size_for(processor: Wav2Vec2Processor, batch_size: int) -> int:
 
 
 @torch.inference_mode()
-def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Sequence[np.ndarray], batch_size: int = 16) -> list[str]:
+def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Sequence[np.ndarray], batch_size: int = 16,
+               progress: bool = False) -> list[str]:
     """Text for each 16 kHz clip, in order. Clips are batched by similar length."""
     model.eval()
     device = next(model.parameters()).device
     step = batch_size_for(processor, batch_size)
     order = np.argsort([len(c) for c in clips], kind="stable")
     texts = [""] * len(clips)
-    for start in range(0, len(order), step):
+    for start in tqdm(range(0, len(order), step), desc="transcribe", unit="batch", disable=not progress):
         rows = order[start:start + step]
         inputs = processor(
             [np.asarray(clips[i]) for i in rows], sampling_rate=processor.feature_extractor.sampling_rate,
