@@ -144,3 +144,12 @@ def test_bad_params_stop_a_stage_with_one_line(repo, first_run):
         params.write_text(original)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "train.lerning_rate" in done.stderr
+
+
+def test_exp_run_sets_a_variant_from_the_command_line(repo, first_run):
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
+    done = run(repo, sys.executable, "-m", "dvc", "exp", "run", "-S", "train.epochs=1")
+    assert stages_run(done.stdout) == ["train", "evaluate"]
+    assert json.loads((repo / "metrics/train.json").read_text())["epochs"] == 1
+    assert yaml.safe_load((repo / "params.yaml").read_text())["train"]["epochs"] == 1
