@@ -112,3 +112,8 @@ def test_sources_download_writes_a_readable_manifest(tmp_path):
 def test_unknown_voice_is_rejected():
     with pytest.raises(UserError, match="xx-nowhere"):
         Espeak().set_voice("xx-nowhere+m1")
+
+
+def test_unknown_variant_is_rejected_although_the_engine_would_accept_it():
+    with pytest.raises(UserError, match="'zz9'"):
+        Espeak().set_voice("en-us+zz9")

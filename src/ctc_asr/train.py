@@ -10,8 +10,8 @@ from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, get_linear_schedule_with_warmup
 
 from .batching import collate, length_batches
-from .model import device
 from .history import History
+from .model import device
 from .params import TrainParams
 from .scoring import score
 from .store import Store

@@ -20,9 +20,10 @@ _POS_CHARACTER, _CHARS_UTF8 = 1, 1
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
-def variants() -> list[str]:
+@cache
+def variants() -> tuple[str, ...]:
     """Voice variants shipped with the engine (m1, f3, klatt, ...)."""
-    return sorted(p.name for p in (Path(espeakng_loader.get_data_path()) / "voices" / "!v").iterdir())
+    return tuple(sorted(p.name for p in (Path(espeakng_loader.get_data_path()) / "voices" / "!v").iterdir()))
 
 
 class Espeak:
