@@ -2,24 +2,30 @@
 
 from pathlib import Path
 
-from ctc_asr import params, sources
+from ctc_asr import manifest, params, sources
 from ctc_asr.errors import exit_on_user_error
+from ctc_asr.rejects import Rejects
 from ctc_asr.reports import split_counts, write_json
 
-OUT, METRICS = Path("data/raw"), Path("metrics/download.json")
+OUT, METRICS, REJECTS = Path("data/raw"), Path("metrics/download.json"), Path("metrics/rejects/download.tsv")
 
 
 @exit_on_user_error
 def main() -> None:
     data = params.load().data
-    frame = sources.download(data, OUT)
+    rejects = Rejects(data.on_error)
+    frame = sources.download(data, OUT, rejects)
+    REJECTS.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_table(rejects.table(), REJECTS)
     write_json(METRICS, {
         "source": data.source,
         "utterances": split_counts(frame),
         "speakers": {s: int(n) for s, n in frame.groupby("split")["speaker"].nunique().items()},
         "hours": {s: round(float(x) / 3600, 3) for s, x in frame.groupby("split")["seconds"].sum().items()},
+        "rejected": rejects.counts(),
     })
-    print(f"download: {len(frame)} utterances from {data.source} -> {OUT / 'manifest.tsv'}")
+    note = f"; {len(rejects.rows)} rejected, listed in {REJECTS}" if rejects.rows else ""
+    print(f"download: {len(frame)} utterances from {data.source} -> {OUT / 'manifest.tsv'}{note}")
 
 
 if __name__ == "__main__":

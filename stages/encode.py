@@ -1,26 +1,45 @@
 """encode: decode every clip to mono 16 kHz float32 and its transcript to label ids, in one store."""
 
+import json
 from pathlib import Path
 
 from tqdm import tqdm
 
 from ctc_asr import audio, manifest, params, store, vocab
-from ctc_asr.errors import exit_on_user_error
+from ctc_asr.errors import BadInput, exit_on_user_error
+from ctc_asr.rejects import Rejects
+from ctc_asr.reports import write_json
 
 RAW, TRANSCRIPTS, VOCAB, OUT = Path("data/raw"), Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("data/encoded")
+METRICS, REJECTS = Path("metrics/encode.json"), Path("metrics/rejects/encode.tsv")
 KEEP = ["id", "split", "speaker", "text"]
+
+
+def checked_audio(row, tokens: dict[str, int], sample_rate: int):
+    """The clip's samples, unless its transcript has characters the vocab lacks."""
+    unknown = vocab.unseen([row.text], tokens)
+    if unknown:
+        raise BadInput(row.id, "characters outside the vocabulary", "".join(sorted(unknown)))
+    return audio.load(RAW / row.path, sample_rate)
 
 
 @exit_on_user_error
 def main() -> None:
-    sample_rate = params.load().encode.sample_rate
+    cfg = params.load()
     frame = manifest.read(TRANSCRIPTS)
     tokenizer = vocab.tokenizer(VOCAB)
-    with store.Writer(OUT, sample_rate) as writer:
+    tokens = json.loads(VOCAB.read_text())
+    rejects = Rejects(cfg.data.on_error)
+    with store.Writer(OUT, cfg.encode.sample_rate) as writer:
         for row in tqdm(frame.itertuples(index=False), total=len(frame), desc="encode", unit="utt"):
-            samples = audio.load(RAW / row.path, sample_rate)
-            writer.add({k: getattr(row, k) for k in KEEP}, samples, tokenizer(row.text).input_ids)
-    print(f"encode: {len(frame)} utterances at {sample_rate} Hz -> {OUT}")
+            samples = rejects.check(row.id, checked_audio, row, tokens, cfg.encode.sample_rate)
+            if samples is not None:
+                writer.add({k: getattr(row, k) for k in KEEP}, samples, tokenizer(row.text).input_ids)
+    REJECTS.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_table(rejects.table(), REJECTS)
+    write_json(METRICS, {"utterances": len(frame) - len(rejects.rows), "rejected": rejects.counts()})
+    print(f"encode: {len(frame) - len(rejects.rows)} utterances at {cfg.encode.sample_rate} Hz -> {OUT}"
+          + (f"; {len(rejects.rows)} rejected, listed in {REJECTS}" if rejects.rows else ""))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """filter: choose the training clips (length window, CTC feasibility); a reason for each drop.
 
-Only train is filtered: the test split is scored whole, so WER stays comparable whatever
-the filter keeps.
+Clips outside the length window are dropped as asked; a clip too short for its transcript
+is bad input and stops the stage unless data.on_error is skip. Only train is filtered:
+the test split is scored whole, so WER stays comparable whatever the filter keeps.
 """
 
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ctc_asr import filters, manifest, params
-from ctc_asr.errors import exit_on_user_error
+from ctc_asr.errors import BadInput, exit_on_user_error
 from ctc_asr.reports import write_json
 from ctc_asr.store import Store
 
@@ -18,11 +19,16 @@ ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/train.tsv"), P
 
 @exit_on_user_error
 def main() -> None:
-    cfg = params.load().filter
+    cfg = params.load()
     encoded = Store(ENCODED)
     rows = encoded.rows("train")
     needs = np.array([filters.frames_needed(encoded.labels(i)) for i in rows], dtype=np.int64)
-    decisions = filters.decide(encoded.index.iloc[rows], needs, cfg.min_seconds, cfg.max_seconds)
+    decisions = filters.decide(encoded.index.iloc[rows], needs, cfg.filter.min_seconds, cfg.filter.max_seconds)
+    infeasible = decisions[decisions["reason"] == filters.INFEASIBLE]
+    if cfg.data.on_error == "fail" and len(infeasible):
+        bad = infeasible.iloc[0]
+        raise BadInput(bad["id"], filters.INFEASIBLE, f"{bad['frames']} frames < {bad['frames_needed']} needed; "
+                       f"{len(infeasible)} such clips; data.on_error: skip drops them")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_table(decisions, OUT)
     dropped = decisions.loc[~decisions["kept"], "reason"].value_counts()

@@ -7,6 +7,7 @@ import soundfile as sf
 from ctc_asr import manifest
 from ctc_asr.errors import UserError
 from ctc_asr.params import DataParams, SyntheticParams
+from ctc_asr.rejects import Rejects
 from ctc_asr.sources import download as source_download
 from ctc_asr.sources import synthetic
 from ctc_asr.sources.espeak import Espeak
@@ -102,7 +103,7 @@ def test_download_writes_wavs_matching_the_manifest(tmp_path):
 
 def test_sources_download_writes_a_readable_manifest(tmp_path):
     cfg = DataParams(synthetic=small_cfg(train_speakers=1, test_speakers=1, utterances_per_speaker=1))
-    frame = source_download(cfg, tmp_path / "raw")
+    frame = source_download(cfg, tmp_path / "raw", Rejects("fail"))
     written = manifest.read(tmp_path / "raw" / "manifest.tsv")
     assert written["id"].tolist() == frame["id"].tolist()
     assert written["text"].tolist() == frame["text"].tolist()

@@ -6,20 +6,35 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .errors import UserError
+from .errors import BadInput
+
+
+def probe(path: str | Path) -> sf._SoundFileInfo:
+    """Header facts of an audio file; BadInput says what is wrong with it otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(path, "missing file")
+    if path.stat().st_size == 0:
+        raise BadInput(path, "empty file")
+    try:
+        info = sf.info(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise BadInput(path, "not readable audio", str(error)) from None
+    if info.frames <= 0:
+        raise BadInput(path, "no samples")
+    return info
 
 
 def load(path: str | Path, sample_rate: int) -> np.ndarray:
-    """Float32 mono samples at `sample_rate`; a UserError names the file if it can't be read."""
+    """Float32 mono samples at `sample_rate`; BadInput names the file if it can't be read."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: audio file not found")
+    probe(path)
     try:
         samples, rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise UserError(f"{path}: not readable audio ({error})") from None
+        raise BadInput(path, "not readable audio", str(error)) from None
     if samples.shape[0] == 0:
-        raise UserError(f"{path}: audio has no samples")
+        raise BadInput(path, "no samples")
     return resample(samples.mean(axis=1), rate, sample_rate)
 
 

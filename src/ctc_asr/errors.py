@@ -20,3 +20,11 @@ def exit_on_user_error(main):
             sys.exit(2)
 
     return wrapper
+
+
+class BadInput(UserError):
+    """One item of the corpus is unusable: `reason` is a short category counted in reports."""
+
+    def __init__(self, item: str, reason: str, detail: str = ""):
+        self.item, self.reason, self.detail = str(item), reason, detail
+        super().__init__(f"{item}: {reason}" + (f" ({detail})" if detail else ""))

@@ -12,6 +12,7 @@ import pandas as pd
 # The conv feature encoder every wav2vec2 checkpoint uses (Wav2Vec2Config defaults).
 CONV_KERNELS = (10, 3, 3, 3, 3, 2, 2)
 CONV_STRIDES = (5, 2, 2, 2, 2, 2, 2)
+INFEASIBLE = "too short for its transcript"
 
 
 def output_frames(samples: np.ndarray, kernels=CONV_KERNELS, strides=CONV_STRIDES) -> np.ndarray:
@@ -32,7 +33,7 @@ def decide(index: pd.DataFrame, label_needs: np.ndarray, min_seconds: float, max
     seconds = index["seconds"].to_numpy()
     reason = np.select(
         [seconds < min_seconds, seconds > max_seconds, frames < label_needs],
-        [f"shorter than {min_seconds} s", f"longer than {max_seconds} s", "too short for its transcript"],
+        [f"shorter than {min_seconds} s", f"longer than {max_seconds} s", INFEASIBLE],
         default="",
     )
     return pd.DataFrame({

@@ -42,9 +42,48 @@ class SyntheticParams(Section):
         return self
 
 
+class TimitParams(Section):
+    root: str | None = None
+    keep_sa: bool = False
+    test_set: Literal["full", "core", "dev"] = "full"
+
+
+class HubParams(Section):
+    name: str | None = None
+    config: str | None = None
+    revision: str | None = None
+    data_dir: str | None = None
+    train_split: str = "train"
+    test_split: str = "test"
+    audio_column: str = "audio"
+    text_column: str = "text"
+    speaker_column: str | None = None
+    limit: int | None = Field(None, ge=1)
+
+
+class RecordingsParams(Section):
+    path: str | None = None
+
+
+# The key each source cannot do without.
+REQUIRED = {"timit": "root", "hub": "name", "manifest": "path"}
+
+
 class DataParams(Section):
-    source: Literal["synthetic"] = "synthetic"
+    source: Literal["synthetic", "timit", "hub", "manifest"] = "synthetic"
+    on_error: Literal["fail", "skip"] = "fail"
+    max_seconds: float = Field(60.0, gt=0)
     synthetic: SyntheticParams = SyntheticParams()
+    timit: TimitParams = TimitParams()
+    hub: HubParams = HubParams()
+    manifest: RecordingsParams = RecordingsParams()
+
+    @model_validator(mode="after")
+    def _source_has_its_key(self):
+        key = REQUIRED.get(self.source)
+        if key and getattr(getattr(self, self.source), key) is None:
+            raise ValueError(f"{self.source}.{key} is required when source is {self.source}")
+        return self
 
 
 class NormalizeParams(Section):

@@ -1,8 +1,8 @@
 """Sources: each turns one kind of corpus into audio files plus the one manifest shape.
 
-A source is a function `download(cfg, out_dir) -> DataFrame` that writes audio under
-`out_dir` and returns the manifest rows (paths relative to `out_dir`); `data.source`
-picks it and `data.<source>` is its cfg.
+`synthetic` writes its own audio. The others list candidates (see collect.py), which are
+checked and copied into `out_dir/audio` under the `data.on_error` policy. `data.source`
+picks the source and `data.<source>` is its cfg.
 """
 
 from pathlib import Path
@@ -11,14 +11,19 @@ import pandas as pd
 
 from .. import manifest
 from ..params import DataParams
-from . import synthetic
+from ..rejects import Rejects
+from . import hub, recordings, synthetic, timit
+from .collect import collect
 
-SOURCES = {"synthetic": synthetic.download}
+LISTED = {"timit": timit.candidates, "hub": hub.candidates, "manifest": recordings.candidates}
 
 
-def download(params: DataParams, out_dir: Path) -> pd.DataFrame:
+def download(params: DataParams, out_dir: Path, rejects: Rejects) -> pd.DataFrame:
     """Materialise the configured source into `out_dir`: audio files and manifest.tsv."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    frame = SOURCES[params.source](getattr(params, params.source), out_dir)
+    if params.source == "synthetic":
+        frame = synthetic.download(params.synthetic, out_dir)
+    else:
+        frame = collect(LISTED[params.source](getattr(params, params.source)), out_dir, rejects, params.max_seconds)
     manifest.write(frame, out_dir / "manifest.tsv")
     return frame

@@ -1,0 +1,40 @@
+"""The `data.on_error` policy: stop at the first bad item (fail) or drop it and keep a record (skip)."""
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Literal, TypeVar
+
+import pandas as pd
+
+from .errors import BadInput
+
+T = TypeVar("T")
+Policy = Literal["fail", "skip"]
+COLUMNS = ["id", "item", "reason", "detail"]
+
+
+class Rejects:
+    """Runs checks under one policy; under `skip` remembers every rejected item and why."""
+
+    def __init__(self, on_error: Policy):
+        self.on_error = on_error
+        self.rows: list[dict] = []
+
+    def check(self, item_id: str, check: Callable[..., T], *args) -> T | None:
+        """`check(*args)`, or None if it raised BadInput and the policy is skip."""
+        try:
+            return check(*args)
+        except BadInput as bad:
+            self.reject(item_id, bad)
+            return None
+
+    def reject(self, item_id: str, bad: BadInput) -> None:
+        if self.on_error == "fail":
+            raise bad
+        self.rows.append({"id": item_id, "item": bad.item, "reason": bad.reason, "detail": bad.detail})
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=COLUMNS)
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(row["reason"] for row in self.rows).items()))

@@ -1,0 +1,44 @@
+"""Any audio dataset `datasets.load_dataset` can open: a hub id or a local folder.
+
+Audio is taken undecoded (the stored bytes, or the file the dataset points to) so no
+torchcodec is needed: the encode stage decodes it with soundfile like every other source.
+"""
+
+from pathlib import Path
+
+from ..errors import UserError
+from ..params import HubParams
+
+
+def _load(cfg: HubParams, split: str):
+    import datasets  # imported here: slow to import, and only this source needs it
+
+    try:
+        dataset = datasets.load_dataset(
+            cfg.name, cfg.config, revision=cfg.revision, data_dir=cfg.data_dir, split=split,
+        )
+    except Exception as error:  # datasets raises many types for a wrong name, split or offline hub
+        raise UserError(f"data.hub: cannot load {cfg.name!r} split {split!r} ({str(error).splitlines()[0]})") from None
+    for column in (cfg.audio_column, cfg.text_column, cfg.speaker_column):
+        if column and column not in dataset.column_names:
+            raise UserError(f"data.hub: {cfg.name!r} has no column {column!r} (has: {', '.join(dataset.column_names)})")
+    if cfg.limit is not None:
+        dataset = dataset.select(range(min(cfg.limit, len(dataset))))
+    return dataset.cast_column(cfg.audio_column, datasets.Audio(decode=False))
+
+
+def candidates(cfg: HubParams):
+    for split, hub_split in (("train", cfg.train_split), ("test", cfg.test_split)):
+        for number, item in enumerate(_load(cfg, hub_split)):
+            audio = item[cfg.audio_column]
+            name = Path(audio.get("path") or f"{number}.wav")
+            candidate = dict(
+                id=f"{split}_{number:06d}", split=split, text=str(item[cfg.text_column] or ""),
+                speaker=str(item[cfg.speaker_column]) if cfg.speaker_column else "unknown",
+                dest=f"{split}/{number:06d}{name.suffix.lower() or '.wav'}",
+            )
+            if audio.get("bytes"):
+                candidate["data"] = audio["bytes"]
+            else:
+                candidate["source"] = name
+            yield candidate

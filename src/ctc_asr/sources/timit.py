@@ -1,0 +1,72 @@
+"""TIMIT as the LDC ships it: TRAIN/DR1/FCJF0/SA1.WAV (NIST SPHERE) with SA1.TXT beside it.
+
+Upper- and lower-case trees both work. Speaker and dialect region come from the path;
+`.PHN` and `.WRD` paths are kept in the manifest. Every speaker reads the two SA
+sentences, so they sit in train and test alike unless `keep_sa` is false.
+"""
+
+from pathlib import Path
+
+from ..errors import UserError
+from ..params import TimitParams
+
+# The standard test subsets of the literature (as in the Kaldi and ESPnet TIMIT recipes).
+CORE_TEST_SPEAKERS = frozenset(
+    "mdab0 mwbt0 felc0 mtas1 mwew0 fpas0 mjmp0 mlnt0 fpkt0 mlll0 mtls0 fjlm0 "
+    "mbpm0 mklt0 fnlp0 mcmj0 mjdh0 fmgd0 mgrt0 mnjm0 fdhc0 mjln0 mpam0 fmld0".split()
+)
+DEV_SPEAKERS = frozenset(
+    "faks0 mmdb1 mbdg0 fedw0 mtdt0 fsem0 mdvc0 mrjm4 mjsw0 mteb0 fdac1 mmdm2 mbwm0 mgjf0 mthc0 "
+    "mbns0 mers0 fcal1 mreb0 mjfc0 fjem0 mpdf0 mcsh0 mglb0 mwjg0 mmjr0 fmah0 mmwh0 fgjd0 mrjr0 "
+    "mgwt0 fcmh0 fadg0 mrtk0 fnmr0 mdls0 fdrw0 fjsj0 fjmg0 fmml0 mjar0 fkms0 fdms0 mtaa0 frew0 "
+    "mdlf0 mrcs0 majc0 mroa0 mrws1".split()
+)
+TEST_SETS = {"core": CORE_TEST_SPEAKERS, "dev": DEV_SPEAKERS}
+
+
+def find_corpus(root: Path) -> dict[str, Path]:
+    """The TRAIN and TEST folders (any case) at `root` or up to two levels below it."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"data.timit.root: {root} is not a directory")
+    for folder in [root, *root.glob("*"), *root.glob("*/*")]:
+        if folder.is_dir():
+            splits = {p.name.lower(): p for p in folder.iterdir() if p.is_dir() and p.name.lower() in ("train", "test")}
+            if len(splits) == 2:
+                return splits
+    raise UserError(f"data.timit.root: no TRAIN and TEST folders found in {root} or two levels below")
+
+
+def _sibling(wav: Path, suffix: str) -> Path | None:
+    for candidate in (wav.with_suffix(suffix.upper()), wav.with_suffix(suffix.lower())):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _transcript(txt: Path | None) -> str:
+    # "0 46797 She had your dark suit in greasy wash water all year."
+    if txt is None:
+        return ""
+    parts = txt.read_text(encoding="utf-8", errors="replace").split(maxsplit=2)
+    return parts[2].strip() if len(parts) == 3 else ""
+
+
+def candidates(cfg: TimitParams):
+    folders = find_corpus(Path(cfg.root))
+    for split, folder in sorted(folders.items(), reverse=True):  # train first
+        for wav in sorted(folder.glob("*/*/*")):
+            if wav.suffix.lower() != ".wav" or "." in wav.stem:  # skip converted copies like SA1.WAV.wav
+                continue
+            region, speaker, sentence = wav.parent.parent.name.lower(), wav.parent.name.lower(), wav.stem.lower()
+            if sentence.startswith("sa") and not cfg.keep_sa:
+                continue
+            if split == "test" and cfg.test_set != "full" and speaker not in TEST_SETS[cfg.test_set]:
+                continue
+            phn, wrd = _sibling(wav, ".phn"), _sibling(wav, ".wrd")
+            yield dict(
+                id=f"{speaker}_{sentence}", split=split, speaker=speaker, text=_transcript(_sibling(wav, ".txt")),
+                dialect_region=region, sentence_type=sentence[:2],
+                phn_path=str(phn or ""), wrd_path=str(wrd or ""),
+                source=wav, dest=f"{split}/{region}/{speaker}/{sentence}.wav",
+            )
