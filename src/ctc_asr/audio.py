@@ -9,6 +9,11 @@ import soxr
 from .errors import BadInput
 
 
+def _why(error: Exception) -> str:
+    # libsndfile says "Error opening '<path>': Format not recognised."; the path is named already.
+    return str(error).rsplit("': ", 1)[-1].strip()
+
+
 def probe(path: str | Path) -> sf._SoundFileInfo:
     """Header facts of an audio file; BadInput says what is wrong with it otherwise."""
     path = Path(path)
@@ -19,7 +24,7 @@ def probe(path: str | Path) -> sf._SoundFileInfo:
     try:
         info = sf.info(path)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise BadInput(path, "not readable audio", str(error)) from None
+        raise BadInput(path, "not readable audio", _why(error)) from None
     if info.frames <= 0:
         raise BadInput(path, "no samples")
     return info
@@ -32,7 +37,7 @@ def load(path: str | Path, sample_rate: int) -> np.ndarray:
     try:
         samples, rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise BadInput(path, "not readable audio", str(error)) from None
+        raise BadInput(path, "not readable audio", _why(error)) from None
     if samples.shape[0] == 0:
         raise BadInput(path, "no samples")
     return resample(samples.mean(axis=1), rate, sample_rate)
