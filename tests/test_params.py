@@ -93,3 +93,29 @@ def test_params_are_frozen():
     cfg = params.Params()
     with pytest.raises(Exception):
         cfg.train.epochs = 3
+
+
+@pytest.mark.parametrize("source, key", [("timit", "root"), ("hub", "name"), ("manifest", "path")])
+def test_source_without_its_required_key_is_rejected(source, key):
+    with pytest.raises(UserError, match=rf"{source}\.{key}") as error:
+        params.parse({"data": {"source": source}})
+    assert str(error.value).startswith("params: data")
+
+
+@pytest.mark.parametrize("source, section", [("timit", {"root": "/corpora/timit"}), ("hub", {"name": "org/set"}),
+                                             ("manifest", {"path": "list.csv"})])
+def test_source_with_its_required_key_is_accepted(source, section):
+    cfg = params.parse({"data": {"source": source, source: section}})
+    assert cfg.data.source == source and getattr(cfg.data, source).model_dump(exclude_defaults=True) == section
+
+
+def test_on_error_must_be_fail_or_skip():
+    with pytest.raises(UserError, match=r"data\.on_error") as error:
+        params.parse({"data": {"on_error": "ignore"}})
+    assert "ignore" in str(error.value)
+    assert params.parse({"data": {"on_error": "skip"}}).data.on_error == "skip"
+
+
+def test_unknown_timit_key_is_rejected_by_dotted_name():
+    with pytest.raises(UserError, match=r"data\.timit\.rooot"):
+        params.parse({"data": {"source": "timit", "timit": {"root": "/x", "rooot": "/x"}}})

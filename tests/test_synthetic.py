@@ -118,3 +118,26 @@ def test_unknown_voice_is_rejected():
 def test_unknown_variant_is_rejected_although_the_engine_would_accept_it():
     with pytest.raises(UserError, match="'zz9'"):
         Espeak().set_voice("en-us+zz9")
+
+
+SYNTHESIZE_EVERY_DEFAULT_VARIANT = """
+import hashlib, sys
+from ctc_asr.params import HUMAN_VARIANTS
+from ctc_asr.sources.espeak import Espeak
+engine, digest = Espeak(), hashlib.sha256()
+for variant in HUMAN_VARIANTS:
+    engine.set_voice("en-us+" + variant)
+    digest.update(engine.synthesize("Glue the sheet to the dark blue background.", 160, 50).tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_default_voices_sound_the_same_in_every_run():
+    # Some eSpeak variants add random breath noise; the defaults must not, or DVC would see
+    # a new corpus (and retrain) on every download.
+    import subprocess
+    import sys
+
+    runs = [subprocess.run([sys.executable, "-c", SYNTHESIZE_EVERY_DEFAULT_VARIANT], capture_output=True,
+                           text=True, check=True).stdout for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0].strip()) == 64

@@ -11,9 +11,9 @@ from .errors import UserError
 
 ENGLISH_ACCENTS = ("en", "en-029", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
                    "en-gb-x-rp", "en-us", "en-us-nyc")
-HUMAN_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5",
+HUMAN_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f4",
                   "klatt", "klatt2", "klatt3", "klatt4", "Andy", "Annie", "Lee", "Michael", "aunty",
-                  "edward", "john", "linda", "max", "paul", "robert", "steph", "travis", "victor")
+                  "edward", "john", "linda", "max", "paul", "robert", "steph", "travis")
 
 
 class Section(BaseModel):
@@ -82,7 +82,7 @@ class DataParams(Section):
     def _source_has_its_key(self):
         key = REQUIRED.get(self.source)
         if key and getattr(getattr(self, self.source), key) is None:
-            raise ValueError(f"{self.source}.{key} is required when source is {self.source}")
+            raise ValueError(f"data.{self.source}.{key} is required when data.source is {self.source}")
         return self
 
 
@@ -146,7 +146,7 @@ def _describe(error: dict) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] != "extra_forbidden" and "input" in error and not isinstance(error["input"], dict):
         message += f" (got {error['input']!r})"
-    return f"{key}: {message}"
+    return message if message.startswith(f"{key}.") else f"{key}: {message}"
 
 
 def parse(raw: dict, source: str = "params") -> Params:

@@ -34,7 +34,7 @@ def candidates(cfg: HubParams):
             name = Path(audio.get("path") or f"{number}.wav")
             candidate = dict(
                 id=f"{split}_{number:06d}", split=split, text=str(item[cfg.text_column] or ""),
-                speaker=str(item[cfg.speaker_column]) if cfg.speaker_column else "unknown",
+                speaker=str(item[cfg.speaker_column]) if cfg.speaker_column and item[cfg.speaker_column] is not None else "unknown",
                 dest=f"{split}/{number:06d}{name.suffix.lower() or '.wav'}",
             )
             if audio.get("bytes"):

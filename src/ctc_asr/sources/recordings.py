@@ -4,6 +4,7 @@ Optional `speaker` and `split` columns (split is train or test; rows without one
 train). Paths are relative to the manifest file's folder, or absolute.
 """
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,9 @@ def read(path: Path) -> pd.DataFrame:
         raise UserError(f"data.manifest.path: {path.name} is not .csv, .tsv or .jsonl")
     try:
         if "lines" in options:
-            frame = pd.read_json(path, orient="records", dtype=False, **options)
+            # Records kept as written: pandas would turn a numeric column with gaps into floats.
+            records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            frame = pd.DataFrame(records, dtype=object)
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, **options)
     except ValueError as error:
@@ -42,7 +45,9 @@ def candidates(cfg: RecordingsParams):
             raise UserError(f"{path}: row {number}: split must be train or test, got {split!r}")
         audio = Path(str(row["path"]))
         source = audio if audio.is_absolute() else path.parent / audio
+        # The id is the path as listed, so a clip listed twice is caught as a duplicate.
+        clip = "/".join(part for part in audio.parts if part not in ("/", ".", ".."))  # stays inside audio/
         yield dict(
-            id=f"{number:06d}_{audio.stem}", split=split, speaker=str(row.get("speaker") or "unknown"),
-            text=str(row["text"]), source=source, dest=f"{split}/{number:06d}{audio.suffix.lower()}",
+            id=clip, split=split, speaker=str(row.get("speaker") or "unknown"),
+            text=str(row["text"]), source=source, dest=f"{split}/{clip}",
         )

@@ -1,0 +1,138 @@
+"""The hub source on a local parquet dataset with embedded audio bytes (no network)."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ctc_asr.errors import BadInput, UserError
+from ctc_asr.params import DataParams, HubParams
+from ctc_asr.rejects import Rejects
+from ctc_asr.sources import download
+
+datasets = pytest.importorskip("datasets")
+
+# split: [(file name, format, seconds, sample rate, text, speaker)]
+ITEMS = {
+    "train": [("a.flac", "FLAC", 0.5, 16000, "The first train clip.", "alice"),
+              ("b.wav", "WAV", 0.7, 22050, "A second one, in WAV.", "bob"),
+              ("c.flac", "FLAC", 0.3, 8000, "Third!", "alice")],
+    "test": [("d.wav", "WAV", 0.6, 16000, "Only tests here.", "carol"),
+             ("e.flac", "FLAC", 0.4, 16000, "And here.", "dave")],
+}
+
+
+def encoded(fmt: str, seconds: float, rate: int) -> bytes:
+    buffer = io.BytesIO()
+    wave = 0.3 * np.sin(2 * np.pi * 330 * np.arange(int(seconds * rate)) / rate)
+    sf.write(buffer, wave, rate, format=fmt, subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def write_split(folder: Path, split: str, items: list[tuple]) -> None:
+    table = datasets.Dataset.from_dict({
+        "audio": [{"bytes": data, "path": name} for name, data in items_bytes(items)],
+        "sentence": [item[4] for item in items],
+        "client": [item[5] for item in items],
+    }).cast_column("audio", datasets.Audio())
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    table.to_parquet(str(folder / "data" / f"{split}-00000-of-00001.parquet"))
+
+
+def items_bytes(items):
+    for name, fmt, seconds, rate, *_ in items:
+        yield name, (b"not audio" if fmt == "BAD" else encoded(fmt, seconds, rate))
+
+
+@pytest.fixture(autouse=True)
+def offline(tmp_path, monkeypatch):
+    cache = tmp_path / "hf_cache"
+    for name in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE"):
+        monkeypatch.setenv(name, "1")
+        monkeypatch.setattr(datasets.config, name, True)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache))
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    folder = tmp_path / "ds"
+    for split, items in ITEMS.items():
+        write_split(folder, split, items)
+    return folder
+
+
+def hub(folder: Path, out_dir: Path, rejects: Rejects | None = None, **changes):
+    fields = dict(name=str(folder), text_column="sentence", audio_column="audio", speaker_column="client")
+    cfg = HubParams(**{**fields, **changes})
+    return download(DataParams(source="hub", hub=cfg), out_dir, rejects or Rejects("fail"))
+
+
+def test_rows_per_split_with_text_and_speaker(dataset, tmp_path):
+    frame = hub(dataset, tmp_path / "out")
+    for split, items in ITEMS.items():
+        rows = frame[frame["split"] == split]
+        assert rows["text"].tolist() == [item[4] for item in items]
+        assert rows["speaker"].tolist() == [item[5] for item in items]
+    assert frame["id"].is_unique
+
+
+def test_audio_is_written_with_its_suffix_and_duration(dataset, tmp_path):
+    out = tmp_path / "out"
+    frame = hub(dataset, out).set_index("text")
+    for items in ITEMS.values():
+        for name, fmt, seconds, rate, text, speaker in items:
+            row = frame.loc[text]
+            path = out / row.path
+            assert path.suffix == Path(name).suffix and path.is_relative_to(out / "audio")
+            info = sf.info(path)
+            assert (info.format, info.samplerate) == (fmt, rate)
+            assert info.duration == pytest.approx(seconds, abs=1e-3)
+            assert (row.seconds, row.sample_rate) == (pytest.approx(seconds, abs=1e-3), rate)
+
+
+def test_limit_caps_each_split(dataset, tmp_path):
+    frame = hub(dataset, tmp_path / "out", limit=2)
+    assert frame.groupby("split").size().to_dict() == {"train": 2, "test": 2}
+    assert frame[frame["split"] == "train"]["text"].tolist() == [item[4] for item in ITEMS["train"][:2]]
+
+
+def test_without_speaker_column_speaker_is_unknown(dataset, tmp_path):
+    cfg = HubParams(name=str(dataset), text_column="sentence")
+    frame = download(DataParams(source="hub", hub=cfg), tmp_path / "out", Rejects("fail"))
+    assert set(frame["speaker"]) == {"unknown"}
+
+
+@pytest.mark.parametrize("column", ["text_column", "audio_column", "speaker_column"])
+def test_wrong_column_name_is_rejected_by_name(dataset, tmp_path, column):
+    with pytest.raises(UserError, match="no_such_column"):
+        hub(dataset, tmp_path / "out", **{column: "no_such_column"})
+
+
+def test_wrong_split_name_is_rejected_by_name(dataset, tmp_path):
+    with pytest.raises(UserError, match="validation") as error:
+        hub(dataset, tmp_path / "out", test_split="validation")
+    assert "data.hub" in str(error.value)
+
+
+@pytest.fixture
+def corrupt_dataset(tmp_path):
+    folder = tmp_path / "bad_ds"
+    write_split(folder, "train", [ITEMS["train"][0], ("broken.flac", "BAD", 0, 0, "Corrupt.", "eve")])
+    write_split(folder, "test", ITEMS["test"])
+    return folder
+
+
+def test_corrupt_embedded_audio_is_skipped(corrupt_dataset, tmp_path):
+    out, rejects = tmp_path / "out", Rejects("skip")
+    frame = hub(corrupt_dataset, out, rejects)
+    assert "Corrupt." not in set(frame["text"]) and len(frame) == 3
+    assert rejects.counts() == {"not readable audio": 1}
+    assert {p for p in (out / "audio").rglob("*") if p.is_file()} == {out / p for p in frame["path"]}
+
+
+def test_corrupt_embedded_audio_fails(corrupt_dataset, tmp_path):
+    with pytest.raises(BadInput, match="not readable audio"):
+        hub(corrupt_dataset, tmp_path / "out", Rejects("fail"))

@@ -1,0 +1,230 @@
+"""The manifest source: your own recordings listed in a CSV, TSV or JSONL file, good and bad."""
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ctc_asr import manifest
+from ctc_asr.errors import BadInput, UserError
+from ctc_asr.params import DataParams, RecordingsParams
+from ctc_asr.rejects import Rejects
+from ctc_asr.sources import download
+
+MAX_SECONDS = 2.0
+
+
+def tone(seconds: float, rate: int, channels: int = 1) -> np.ndarray:
+    wave = 0.3 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * rate)) / rate)
+    return np.stack([wave, 0.5 * wave], axis=1) if channels == 2 else wave
+
+
+# name: (write(path), seconds, sample rate); every file a different format, length and rate.
+GOOD = {
+    "stereo.wav": (lambda p: sf.write(p, tone(0.5, 44100, 2), 44100, subtype="PCM_16"), 0.5, 44100),
+    "deep.wav": (lambda p: sf.write(p, tone(0.6, 16000), 16000, subtype="PCM_24"), 0.6, 16000),
+    "float.wav": (lambda p: sf.write(p, tone(0.7, 22050), 22050, subtype="FLOAT"), 0.7, 22050),
+    "clip.flac": (lambda p: sf.write(p, tone(0.8, 16000), 16000, format="FLAC", subtype="PCM_16"), 0.8, 16000),
+    "clip.ogg": (lambda p: sf.write(p, tone(0.9, 22050), 22050, format="OGG", subtype="VORBIS"), 0.9, 22050),
+    "clip.sph": (lambda p: sf.write(p, tone(1.1, 8000), 8000, format="NIST", subtype="PCM_16"), 1.1, 8000),
+}
+
+
+def _truncated(path):
+    sf.write(path, tone(0.5, 16000), 16000, subtype="PCM_16")
+    path.write_bytes(path.read_bytes()[:30])
+
+
+# name: (write(path) or None for no file, text, the reason it must be rejected for; None: any reason).
+BAD = {
+    "missing.wav": (None, "a file nobody recorded", "missing file"),
+    "empty.wav": (lambda p: p.write_bytes(b""), "an empty file", "empty file"),
+    "truncated.wav": (_truncated, "a cut off file", None),
+    "notes.wav": (lambda p: p.write_text("these are my notes, not audio\n" * 10), "a text file", "not readable audio"),
+    "noframes.wav": (lambda p: sf.write(p, np.zeros((0, 1)), 16000, subtype="PCM_16"), "no frames", "no samples"),
+    "untranscribed.wav": (lambda p: sf.write(p, tone(0.5, 16000), 16000), "", "empty transcript"),
+    "long.wav": (lambda p: sf.write(p, tone(3.0, 16000), 16000), "far too long", "longer than data.max_seconds"),
+}
+
+
+def write_manifest(path: Path, rows: list[dict]) -> Path:
+    """rows of path/text/speaker/split; None values are left out (blank cell, absent JSON key)."""
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps({k: v for k, v in row.items() if v is not None}) + "\n" for row in rows))
+    else:
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        with path.open("w", newline="") as file:
+            writer = csv.DictWriter(file, columns, delimiter="\t" if path.suffix == ".tsv" else ",")
+            writer.writeheader()
+            writer.writerows([{k: ("" if v is None else v) for k, v in row.items()} for row in rows])
+    return path
+
+
+def good_rows(folder: Path, elsewhere: Path) -> list[dict]:
+    """One row per GOOD file; clip.flac is listed by absolute path from another folder."""
+    rows = []
+    for k, (name, (write, seconds, rate)) in enumerate(GOOD.items()):
+        target = (elsewhere if name == "clip.flac" else folder / "clips") / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write(target)
+        listed = str(target) if name == "clip.flac" else f"clips/{name}"
+        speaker = None if k == 0 else f"spk{k % 2}"  # the first row has no speaker, ...
+        split = None if k == 1 else ("test" if k % 2 else "train")  # ... the second no split
+        rows.append(dict(path=listed, text=f"Good clip {name}, number {k}.", speaker=speaker, split=split))
+    return rows
+
+
+def bad_row(folder: Path, name: str) -> dict:
+    write, text, _ = BAD[name]
+    if write is not None:
+        (folder / "clips").mkdir(parents=True, exist_ok=True)
+        write(folder / "clips" / name)
+    return dict(path=f"clips/{name}", text=text, speaker="spk9", split="train")
+
+
+def run(manifest_path: Path, out_dir: Path, rejects: Rejects):
+    cfg = DataParams(source="manifest", manifest=RecordingsParams(path=str(manifest_path)), max_seconds=MAX_SECONDS)
+    return download(cfg, out_dir, rejects)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return tmp_path / "recordings"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_skip_keeps_exactly_the_good_rows(tmp_path, folder, suffix):
+    rows = good_rows(folder, tmp_path / "elsewhere")
+    rows[3:3] = [bad_row(folder, name) for name in BAD]
+    listed = write_manifest(folder / f"list{suffix}", rows)
+    out, rejects = tmp_path / "out", Rejects("skip")
+    frame = run(listed, out, rejects).set_index("text", drop=False)
+
+    assert sorted(frame.index) == sorted(f"Good clip {name}, number {k}." for k, name in enumerate(GOOD))
+    assert frame["id"].is_unique
+    for k, (name, (write, seconds, rate)) in enumerate(GOOD.items()):
+        row = frame.loc[f"Good clip {name}, number {k}."]
+        assert row.speaker == ("unknown" if k == 0 else f"spk{k % 2}")
+        assert row.split == ("train" if k == 1 else ("test" if k % 2 else "train"))
+        assert row.seconds == pytest.approx(seconds, abs=1e-3)
+        assert row.sample_rate == rate
+        copy = out / row.path
+        assert copy.suffix == Path(name).suffix and copy.is_relative_to(out / "audio")
+        assert sf.info(copy).duration == pytest.approx(seconds, abs=1e-3)
+    assert sorted(manifest.read(out / "manifest.tsv")["text"]) == sorted(frame["text"])
+
+
+def test_skip_records_every_bad_row_with_its_reason(tmp_path, folder):
+    rows = good_rows(folder, tmp_path / "elsewhere") + [bad_row(folder, name) for name in BAD]
+    rejects = Rejects("skip")
+    run(write_manifest(folder / "list.csv", rows), tmp_path / "out", rejects)
+    table = rejects.table()
+    assert sorted(Path(item).name for item in table["item"]) == sorted(BAD)
+    reasons = dict(zip((Path(item).name for item in table["item"]), table["reason"]))
+    for name, (_, _, reason) in BAD.items():
+        if reason is not None:
+            assert reasons[name] == reason, name
+    assert reasons["truncated.wav"]  # rejected for some reason, not kept
+    expected = Counter(reason for _, _, reason in BAD.values() if reason is not None)
+    expected[reasons["truncated.wav"]] += 1
+    assert rejects.counts() == dict(expected)
+
+
+def test_no_audio_of_a_rejected_item_is_left_behind(tmp_path, folder):
+    rows = good_rows(folder, tmp_path / "elsewhere") + [bad_row(folder, name) for name in BAD]
+    out = tmp_path / "out"
+    frame = run(write_manifest(folder / "list.csv", rows), out, Rejects("skip"))
+    written = {p for p in (out / "audio").rglob("*") if p.is_file()}
+    assert written == {out / p for p in frame["path"]}
+    assert len(written) == len(GOOD)
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_fail_stops_at_a_bad_row_naming_file_and_reason(tmp_path, folder, name):
+    rows = good_rows(folder, tmp_path / "elsewhere")[:1] + [bad_row(folder, name)]
+    with pytest.raises(BadInput) as error:
+        run(write_manifest(folder / "list.csv", rows), tmp_path / "out", Rejects("fail"))
+    assert name in str(error.value)
+    reason = BAD[name][2]
+    if reason is not None:
+        assert error.value.reason == reason and reason in str(error.value)
+
+
+def _with_duplicate(tmp_path, folder):
+    rows = good_rows(folder, tmp_path / "elsewhere")
+    return write_manifest(folder / "list.csv", rows + [dict(rows[2])])
+
+
+def test_skip_rejects_a_duplicate_row(tmp_path, folder):
+    rejects = Rejects("skip")
+    frame = run(_with_duplicate(tmp_path, folder), tmp_path / "out", rejects)
+    assert len(frame) == len(GOOD)
+    assert rejects.counts() == {"duplicate id": 1}
+
+
+def test_fail_stops_at_a_duplicate_row(tmp_path, folder):
+    with pytest.raises(BadInput, match="duplicate id"):
+        run(_with_duplicate(tmp_path, folder), tmp_path / "out", Rejects("fail"))
+
+
+def test_path_and_text_columns_alone_default_speaker_and_split(tmp_path, folder):
+    folder.mkdir()
+    sf.write(folder / "a.wav", tone(0.5, 16000), 16000)
+    listed = write_manifest(folder / "list.tsv", [dict(path="a.wav", text="Just a clip.")])
+    frame = run(listed, tmp_path / "out", Rejects("fail"))
+    assert frame[["speaker", "split", "text"]].values.tolist() == [["unknown", "train", "Just a clip."]]
+
+
+def test_unknown_manifest_extension_is_rejected(tmp_path, folder):
+    folder.mkdir()
+    listed = folder / "list.xlsx"
+    listed.write_text("path,text\na.wav,hello\n")
+    with pytest.raises(UserError, match=r"list\.xlsx"):
+        run(listed, tmp_path / "out", Rejects("skip"))
+
+
+def test_manifest_without_text_column_is_rejected(tmp_path, folder):
+    folder.mkdir()
+    listed = write_manifest(folder / "list.csv", [dict(path="a.wav", transcript="hello")])
+    with pytest.raises(UserError, match="text") as error:
+        run(listed, tmp_path / "out", Rejects("skip"))
+    assert "list.csv" in str(error.value)
+
+
+def test_split_other_than_train_or_test_is_rejected(tmp_path, folder):
+    folder.mkdir()
+    sf.write(folder / "a.wav", tone(0.5, 16000), 16000)
+    listed = write_manifest(folder / "list.jsonl", [dict(path="a.wav", text="hello", split="dev")])
+    with pytest.raises(UserError, match="split") as error:
+        run(listed, tmp_path / "out", Rejects("skip"))
+    assert "list.jsonl" in str(error.value) and "dev" in str(error.value)
+
+
+def test_missing_manifest_file_is_rejected(tmp_path):
+    with pytest.raises(UserError, match=r"data\.manifest\.path"):
+        run(tmp_path / "nope.csv", tmp_path / "out", Rejects("skip"))
+
+
+def test_numeric_jsonl_speaker_is_kept_as_written(tmp_path, folder):
+    folder.mkdir()
+    for name in ("a.wav", "b.wav"):
+        sf.write(folder / name, tone(0.5, 16000), 16000)
+    listed = write_manifest(folder / "list.jsonl", [dict(path="a.wav", text="one", speaker=7),
+                                                     dict(path="b.wav", text="two")])
+    frame = run(listed, tmp_path / "out", Rejects("fail"))
+    assert frame["speaker"].tolist() == ["7", "unknown"]
+
+
+def test_a_path_reaching_outside_the_manifest_folder_is_copied_inside_the_output(tmp_path, folder):
+    (tmp_path / "elsewhere").mkdir()
+    sf.write(tmp_path / "elsewhere" / "b.wav", tone(0.5, 16000), 16000)
+    folder.mkdir()
+    listed = write_manifest(folder / "list.csv", [dict(path="../elsewhere/b.wav", text="Out of the way.")])
+    out = tmp_path / "out"
+    frame = run(listed, out, Rejects("fail"))
+    copied = (out / frame["path"].iloc[0]).resolve()
+    assert copied.is_file() and (out / "audio").resolve() in copied.parents
