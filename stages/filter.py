@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from ctc_asr import filters, manifest, params
-from ctc_asr.errors import BadInput, exit_on_user_error
+from ctc_asr.errors import exit_on_user_error
+from ctc_asr.rejects import Rejects
 from ctc_asr.reports import write_json
 from ctc_asr.store import Store
 
 ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/train.tsv"), Path("metrics/filter.json")
+REJECTS = Path("metrics/rejects/filter.tsv")
 
 
 @exit_on_user_error
@@ -24,13 +26,13 @@ def main() -> None:
     rows = encoded.rows("train")
     needs = np.array([filters.frames_needed(encoded.labels(i)) for i in rows], dtype=np.int64)
     decisions = filters.decide(encoded.index.iloc[rows], needs, cfg.filter.min_seconds, cfg.filter.max_seconds)
-    infeasible = decisions[decisions["reason"] == filters.INFEASIBLE]
-    if cfg.data.on_error == "fail" and len(infeasible):
-        bad = infeasible.iloc[0]
-        raise BadInput(bad["id"], filters.INFEASIBLE, f"{bad['frames']} frames < {bad['frames_needed']} needed; "
-                       f"{len(infeasible)} such clips; data.on_error: skip drops them")
+    rejects = Rejects(cfg.data.on_error)
+    for bad in filters.infeasible(decisions):
+        rejects.reject(bad.item, bad)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_table(decisions, OUT)
+    REJECTS.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_table(rejects.table(), REJECTS)
     dropped = decisions.loc[~decisions["kept"], "reason"].value_counts()
     write_json(METRICS, {
         "train_utterances": len(decisions), "kept": int(decisions["kept"].sum()),

@@ -69,3 +69,15 @@ def test_decide_works_on_a_slice_of_an_index():
     decisions = filters.decide(part, np.array([5, 5]), 0.0, 4.0)
     assert decisions["id"].tolist() == ["b", "c"]
     assert decisions["kept"].tolist() == [False, True]
+
+
+def test_infeasible_clips_become_bad_input_naming_the_clip():
+    from ctc_asr.errors import BadInput
+    from ctc_asr.rejects import Rejects
+
+    index = pd.DataFrame({"id": ["ok", "cramped"], "seconds": [1.0, 1.0], "audio_length": [16000, 16000]})
+    decisions = filters.decide(index, np.array([10, 500]), 0.0, 10.0)
+    [bad] = filters.infeasible(decisions)
+    assert bad.item == "cramped" and bad.reason == filters.INFEASIBLE and "49 frames < 500" in str(bad)
+    with pytest.raises(BadInput, match="cramped"):
+        Rejects("fail").reject(bad.item, bad)

@@ -9,6 +9,8 @@ its labels need gives an infinite loss and nothing to learn from.
 import numpy as np
 import pandas as pd
 
+from .errors import BadInput
+
 # The conv feature encoder every wav2vec2 checkpoint uses (Wav2Vec2Config defaults).
 CONV_KERNELS = (10, 3, 3, 3, 3, 2, 2)
 CONV_STRIDES = (5, 2, 2, 2, 2, 2, 2)
@@ -40,3 +42,9 @@ def decide(index: pd.DataFrame, label_needs: np.ndarray, min_seconds: float, max
         "id": index["id"], "seconds": seconds, "frames": frames, "frames_needed": label_needs,
         "kept": reason == "", "reason": reason,
     })
+
+
+def infeasible(decisions: pd.DataFrame) -> list[BadInput]:
+    """The clips `decide` dropped as too short for their transcript, as bad input."""
+    rows = decisions[decisions["reason"] == INFEASIBLE]
+    return [BadInput(row.id, INFEASIBLE, f"{row.frames} frames < {row.frames_needed} needed") for row in rows.itertuples()]
