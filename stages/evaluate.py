@@ -1,19 +1,20 @@
-"""evaluate: load the trained directory as a user would, transcribe the test split, score it."""
+"""evaluate: load the trained directory as a user would, transcribe the test split, analyse the errors."""
 
+import time
 from pathlib import Path
 
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from ctc_asr import manifest, params
 from ctc_asr.errors import exit_on_user_error
-from ctc_asr.reports import write_json
-from ctc_asr.scoring import score
-from ctc_asr.store import Store
+from ctc_asr.evaluation import analyse
 from ctc_asr.model import device
+from ctc_asr.reports import write_json
+from ctc_asr.store import Store
 from ctc_asr.transcribe import transcribe
 
 MODEL, ENCODED = Path("models/ctc"), Path("data/encoded")
-METRICS, PREDICTIONS = Path("metrics/eval.json"), Path("metrics/predictions.tsv")
+METRICS, PREDICTIONS, DETAILS = Path("metrics/eval.json"), Path("metrics/predictions.tsv"), Path("metrics/eval")
 
 
 @exit_on_user_error
@@ -24,13 +25,25 @@ def main() -> None:
     encoded = Store(ENCODED)
     rows = encoded.rows("test")
     test = encoded.index.iloc[rows]
+    started = time.perf_counter()
     hypotheses = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg.batch_size, progress=True)
-    totals, errors = score(test["text"].tolist(), hypotheses)
-    table = test[["id", "speaker", "seconds", "text"]].rename(columns={"text": "reference"}).reset_index(drop=True)
-    table = table.assign(hypothesis=hypotheses, **errors.to_dict("list"))
-    manifest.write_table(table, PREDICTIONS)
-    write_json(METRICS, {**totals, "utterances": len(table), "audio_seconds": round(float(table["seconds"].sum()), 2)})
-    print(f"evaluate: WER {totals['wer']:.3f}, CER {totals['cer']:.3f} on {len(table)} test utterances")
+    compute_seconds = time.perf_counter() - started
+    result = analyse(test, hypotheses, cfg.duration_buckets, cfg.group_by, cfg.top_errors)
+    manifest.write_table(result.predictions, PREDICTIONS)
+    DETAILS.mkdir(parents=True, exist_ok=True)
+    for name, table in result.groups.items():
+        manifest.write_table(table, DETAILS / f"by_{name}.tsv")
+    manifest.write_table(result.top_errors, DETAILS / "top_errors.tsv")
+    manifest.write_table(result.char_errors, DETAILS / "char_errors.tsv")
+    audio_seconds = float(test["seconds"].sum())
+    durations = result.groups["duration"].set_index("duration")
+    write_json(METRICS, {
+        **result.totals, "utterances": len(test), "audio_seconds": round(audio_seconds, 2),
+        "real_time_factor": round(compute_seconds / audio_seconds, 4), "device": str(network.device),
+        "by_duration": durations[["utterances", "wer", "cer"]].to_dict("index"),
+    })
+    print(f"evaluate: WER {result.totals['wer']:.3f}, CER {result.totals['cer']:.3f} on {len(test)} test utterances"
+          f" ({audio_seconds / compute_seconds:.0f}x real time); details in {DETAILS}/")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from ctc_asr import manifest, model, params, vocab
+from ctc_asr.card import model_card
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.history import History
 from ctc_asr.reports import write_json
@@ -30,7 +31,13 @@ def main() -> None:
     history.close()
     network.save_pretrained(OUT)
     processor.save_pretrained(OUT)
-    write_json(METRICS, {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary})
+    results = {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary}
+    kept = encoded.index.iloc[train_rows]
+    data = {"source": cfg.data.source, "train utterances": len(kept), "train hours": round(kept["seconds"].sum() / 3600, 3),
+            "train speakers": kept["speaker"].nunique(), "sample rate": encoded.sample_rate}
+    settings = {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "filter": cfg.filter.model_dump()}
+    (OUT / "README.md").write_text(model_card(str(OUT), data, settings, results, encoded.sample_rate))
+    write_json(METRICS, results)
     print(f"train: {summary['steps']} steps on {summary['device']} in {summary['train_seconds']} s -> {OUT}")
 
 

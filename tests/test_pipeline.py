@@ -122,6 +122,16 @@ def test_outputs_and_metrics(repo, first_run):
     assert evaluation["utterances"] == test_utterances > 0
     predictions = pd.read_csv(repo / "metrics/predictions.tsv", sep="\t", keep_default_na=False)
     assert len(predictions) == test_utterances and {"reference", "hypothesis", "errors"} <= set(predictions.columns)
+    assert evaluation["real_time_factor"] > 0
+    assert sum(bucket["utterances"] for bucket in evaluation["by_duration"].values()) == test_utterances
+    details = repo / "metrics/eval"
+    speakers = pd.read_csv(details / "by_speaker.tsv", sep="\t")
+    assert speakers["utterances"].sum() == test_utterances and set(speakers["speaker"]) == set(predictions["speaker"])
+    accents = pd.read_csv(details / "by_accent.tsv", sep="\t")  # a column the synthetic source adds
+    assert accents["utterances"].sum() == test_utterances
+    char_errors = pd.read_csv(details / "char_errors.tsv", sep="\t", keep_default_na=False)
+    assert len(char_errors) == round(evaluation["cer"] * predictions["reference_chars"].sum())
+    assert set(pd.read_csv(details / "top_errors.tsv", sep="\t")["unit"]) <= {"word", "char"}
 
 
 def test_model_directory_loads_with_plain_transformers(repo, first_run):
@@ -131,6 +141,15 @@ def test_model_directory_loads_with_plain_transformers(repo, first_run):
     processor = Wav2Vec2Processor.from_pretrained(repo / "models/ctc")
     vocab = json.loads((repo / "data/vocab.json").read_text())
     assert model.config.pad_token_id == processor.tokenizer.pad_token_id == vocab["[PAD]"]
+    card = (repo / "models/ctc/README.md").read_text()
+    assert "pipeline_tag: automatic-speech-recognition" in card and "| source | synthetic |" in card
+
+
+def test_transcribe_command_reads_a_test_clip(repo, first_run):
+    raw = pd.read_csv(repo / "data/raw/manifest.tsv", sep="\t")
+    clip = repo / "data/raw" / raw.loc[raw.split == "test", "path"].iloc[0]
+    done = run(repo, sys.executable, "-m", "ctc_asr", "transcribe", "--model", "models/ctc", "--format", "json", str(clip))
+    assert json.loads(done.stdout)["seconds"] == pytest.approx(raw.loc[raw.split == "test", "seconds"].iloc[0], abs=0.01)
 
 
 def test_dvc_reads_metrics_and_plots(repo, first_run):
@@ -138,7 +157,24 @@ def test_dvc_reads_metrics_and_plots(repo, first_run):
     files = next(iter(shown.values()))["data"]
     assert "wer" in files["metrics/eval.json"]["data"]
     plots = run(repo, sys.executable, "-m", "dvc", "plots", "show", "--json").stdout
-    assert "Training loss" in plots and "Held-out error rates" in plots
+    for title in ("Training loss", "Held-out error rates", "WER by clip duration", "Character confusions"):
+        assert title in plots
+
+
+def test_gate_passes_unchanged_metrics_and_fails_a_worse_wer(repo, first_run):
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline", "--allow-empty")
+    passed = run(repo, sys.executable, "stages/gate.py", "HEAD")
+    assert "gate: passed" in passed.stdout and "metrics/eval.json" in passed.stdout
+    metrics = repo / "metrics/eval.json"
+    original = metrics.read_text()
+    try:
+        metrics.write_text(json.dumps({**json.loads(original), "wer": json.loads(original)["wer"] + 0.1}))
+        failed = run(repo, sys.executable, "stages/gate.py", "HEAD", check=False)
+    finally:
+        metrics.write_text(original)
+    assert failed.returncode == 1
+    assert "wer rose from" in failed.stderr and "| metrics/eval.json" in failed.stdout
 
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, first_run):

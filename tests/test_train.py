@@ -115,3 +115,22 @@ def test_fit_logs_the_last_step_even_off_schedule(tmp_path, tiny_config, tokeniz
         assert after.requires_grad is False
         assert after.detach().equal(before)
     assert math.isfinite(summary["final_loss"])
+
+
+@pytest.mark.parametrize("norm", ["group", "layer"])
+def test_a_padded_training_batch_gives_each_clip_its_own_loss(tiny_config, tokenizer, norm):
+    from ctc_asr.batching import pad
+    from ctc_asr.padding import clip_wise_group_norm
+
+    torch.manual_seed(0)
+    network = model.build("scratch", {**tiny_config, "feat_extract_norm": norm}, {"ctc_loss_reduction": "mean"}, tokenizer)
+    rng = np.random.default_rng(0)
+    clips = [rng.standard_normal(n).astype(np.float32) for n in (16000, 4000)]
+    labels = [torch.tensor([[3, 4, 5]]), torch.tensor([[6, 7]])]
+    alone = [network(**pad([c]), labels=y).loss for c, y in zip(clips, labels)]
+    batch = pad(clips)
+    padded_labels = torch.tensor([[3, 4, 5], [6, 7, -100]])
+    with clip_wise_group_norm(network, batch["attention_mask"].sum(-1)):
+        together = network(**batch, labels=padded_labels).loss
+    # "mean" reduction: each clip's loss over its label length, averaged over the batch
+    assert together.detach().item() == pytest.approx(torch.stack(alone).detach().mean().item(), abs=1e-5)

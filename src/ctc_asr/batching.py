@@ -31,16 +31,20 @@ def normalize(samples: np.ndarray) -> np.ndarray:
     return (samples - samples.mean()) / np.sqrt(samples.var() + 1e-7)
 
 
-def collate(store: Store, rows: np.ndarray, with_labels: bool = True) -> dict[str, torch.Tensor]:
-    """Pad a batch: each clip normalised before padding; labels padded with -100."""
-    clips = [store.audio(i) for i in rows]
+def pad(clips: list[np.ndarray]) -> dict[str, torch.Tensor]:
+    """Each clip normalised on its own samples, then zero-padded; the mask marks real samples."""
     width = max(len(c) for c in clips)
     inputs = np.zeros((len(clips), width), np.float32)
     mask = np.zeros((len(clips), width), np.int64)
     for k, clip in enumerate(clips):
         inputs[k, :len(clip)] = normalize(clip)
         mask[k, :len(clip)] = 1
-    batch = {"input_values": torch.from_numpy(inputs), "attention_mask": torch.from_numpy(mask)}
+    return {"input_values": torch.from_numpy(inputs), "attention_mask": torch.from_numpy(mask)}
+
+
+def collate(store: Store, rows: np.ndarray, with_labels: bool = True) -> dict[str, torch.Tensor]:
+    """Pad a batch (see `pad`); labels padded with -100."""
+    batch = pad([store.audio(i) for i in rows])
     if with_labels:
         labels = [store.labels(i) for i in rows]
         padded = np.full((len(labels), max(len(x) for x in labels)), -100, np.int64)

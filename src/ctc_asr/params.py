@@ -129,6 +129,21 @@ class TrainParams(Section):
 
 class EvaluateParams(Section):
     batch_size: int = Field(16, ge=1)
+    duration_buckets: list[float] = Field(default_factory=lambda: [2.0, 4.0, 8.0])
+    group_by: list[str] = Field(default_factory=lambda: ["speaker"])
+    top_errors: int = Field(20, ge=1)
+
+    @model_validator(mode="after")
+    def _increasing(self):
+        edges = self.duration_buckets
+        if any(e <= 0 for e in edges) or edges != sorted(set(edges)):
+            raise ValueError(f"duration_buckets must be positive and increasing (got {edges})")
+        return self
+
+
+class GateParams(Section):
+    max_wer_increase: float = Field(0.0, ge=0)
+    max_cer_increase: float = Field(0.0, ge=0)
 
 
 class Params(Section):
@@ -139,6 +154,7 @@ class Params(Section):
     model: ModelParams = ModelParams()
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
+    gate: GateParams = GateParams()
 
 
 def _describe(error: dict) -> str:

@@ -1,4 +1,4 @@
-"""The training loop: AdamW with linear warmup and decay over length-bucketed batches."""
+"""The training loop: AdamW with linear warmup and decay over length-bucketed, exactly padded batches."""
 
 import math
 import time
@@ -12,6 +12,7 @@ from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, get_linear_schedule_
 from .batching import collate, length_batches
 from .history import History
 from .model import device
+from .padding import clip_wise_group_norm
 from .params import TrainParams
 from .scoring import score
 from .store import Store
@@ -53,20 +54,18 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     model.to(device()).train()
     if cfg.freeze_feature_encoder:
         model.freeze_feature_encoder()
-    use_mask = model.config.feat_extract_norm == "layer"
     lengths = store.index["audio_length"].to_numpy()[train_rows]
     plan = plan_epochs(lengths, cfg, store.sample_rate)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=cfg.learning_rate, weight_decay=cfg.weight_decay
     )
     schedule = get_linear_schedule_with_warmup(optimizer, min(cfg.warmup_steps, len(plan)), len(plan))
-    started, audio_seconds, losses, skipped = time.perf_counter(), 0.0, [], 0
+    started, audio_seconds, losses, skipped, held_out = time.perf_counter(), 0.0, [], 0, {}
     progress = tqdm(plan, desc="train", unit="step")
     for step, (epoch, batch_positions) in enumerate(progress, start=1):
         batch = collate(store, train_rows[batch_positions])
-        if not use_mask:
-            batch.pop("attention_mask")
-        loss = model(**{k: v.to(model.device) for k, v in batch.items()}).loss
+        with clip_wise_group_norm(model, batch["attention_mask"].sum(-1)):
+            loss = model(**{k: v.to(model.device) for k, v in batch.items()}).loss
         if torch.isfinite(loss):
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
@@ -83,11 +82,12 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
                         learning_rate=schedule.get_last_lr()[0])
             progress.set_postfix(loss=f"{recent:.3f}", epoch=f"{epoch:.2f}")
         if step % cfg.eval_every == 0 or step == len(plan):
-            history.log("eval", step=step, epoch=round(epoch, 3), **evaluator(model))
+            held_out = evaluator(model)
+            history.log("eval", step=step, epoch=round(epoch, 3), **held_out)
     elapsed = time.perf_counter() - started
     return {
         "steps": len(plan), "epochs": cfg.epochs, "skipped_batches": skipped,
         "final_loss": round(float(np.mean(losses[-cfg.log_every:])), 4) if losses else None,
         "train_seconds": round(elapsed, 1), "audio_seconds_per_second": round(audio_seconds / elapsed, 2),
-        "device": str(model.device),
+        "device": str(model.device), **{f"eval_{k}": v for k, v in held_out.items()},
     }

@@ -1,4 +1,4 @@
-"""Greedy CTC transcription with a model and processor as saved by the train stage."""
+"""Batched CTC inference that is exact (see `padding`): a clip's logits don't depend on its batch."""
 
 from collections.abc import Sequence
 
@@ -7,33 +7,35 @@ import torch
 from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-
-def batch_size_for(processor: Wav2Vec2Processor, batch_size: int) -> int:
-    # Without an attention mask, zero padding changes a group-norm model's output:
-    # only one clip at a time is exact.
-    return batch_size if processor.feature_extractor.return_attention_mask else 1
+from .batching import pad
+from .padding import clip_wise_group_norm, frames
 
 
 @torch.inference_mode()
-def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Sequence[np.ndarray], batch_size: int = 16,
-               progress: bool = False) -> list[str]:
-    """Text for each 16 kHz clip, in order. Clips are batched by similar length."""
+def logits(model: Wav2Vec2ForCTC, clips: Sequence[np.ndarray], batch_size: int = 16,
+           progress: bool = False) -> list[torch.Tensor]:
+    """(frames, vocab) float32 logits on the CPU for each 16 kHz clip, in input order.
+
+    Clips are batched by similar length; a clip too short for one frame gets none.
+    """
     model.eval()
     device = next(model.parameters()).device
-    step = batch_size_for(processor, batch_size)
-    order = np.argsort([len(c) for c in clips], kind="stable")
-    texts = [""] * len(clips)
-    for start in tqdm(range(0, len(order), step), desc="transcribe", unit="batch", disable=not progress):
-        rows = order[start:start + step]
-        inputs = processor(
-            [np.asarray(clips[i]) for i in rows], sampling_rate=processor.feature_extractor.sampling_rate,
-            padding=True, return_tensors="pt",
-        ).to(device)
-        ids = model(**inputs).logits.argmax(dim=-1)
-        if "attention_mask" in inputs:
-            # Frames computed from padding are not speech: blank them before decoding.
-            valid = model._get_feat_extract_output_lengths(inputs["attention_mask"].sum(-1))
-            ids[torch.arange(ids.shape[1], device=ids.device)[None, :] >= valid[:, None]] = processor.tokenizer.pad_token_id
-        for i, text in zip(rows, processor.batch_decode(ids)):
-            texts[i] = text
-    return texts
+    sizes = np.array([len(c) for c in clips], dtype=np.int64)
+    counts = frames(model, sizes)
+    out = [torch.zeros(0, model.config.vocab_size) for _ in clips]
+    order = [i for i in np.argsort(sizes, kind="stable") if counts[i] > 0]
+    for start in tqdm(range(0, len(order), batch_size), desc="transcribe", unit="batch", disable=not progress):
+        rows = order[start:start + batch_size]
+        batch = pad([np.asarray(clips[i]) for i in rows])
+        with clip_wise_group_norm(model, batch["attention_mask"].sum(-1)):
+            scores = model(**{k: v.to(device) for k, v in batch.items()}).logits.float().cpu()
+        for k, i in enumerate(rows):
+            out[i] = scores[k, :counts[i]]
+    return out
+
+
+def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Sequence[np.ndarray], batch_size: int = 16,
+               progress: bool = False) -> list[str]:
+    """Greedy CTC text for each 16 kHz clip, in order."""
+    scores = logits(model, clips, batch_size, progress)
+    return [processor.decode(s.argmax(-1).tolist()) for s in scores]

@@ -1,0 +1,61 @@
+"""Recordings of any length: overlapping chunks, exact batched logits, stitched, with word times."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+
+from .padding import seconds_per_frame
+from .transcribe import logits
+
+
+@dataclass
+class Chunking:
+    samples: int   # chunk length, a whole number of frames
+    overlap: int   # samples shared by neighbouring chunks, a whole number of frames
+    frame: int     # samples per output frame (the conv stack's total stride)
+
+    @classmethod
+    def of(cls, model: Wav2Vec2ForCTC, sample_rate: int, chunk_seconds: float, overlap_seconds: float) -> "Chunking":
+        frame = int(np.prod(model.config.conv_stride))
+        samples = max(1, round(chunk_seconds * sample_rate / frame)) * frame
+        # Two frames at least: a chunk's last frame is missing (the conv receptive field), and
+        # the cut in the middle of the overlap must fall before it.
+        overlap = max(2, round(overlap_seconds * sample_rate / frame)) * frame
+        samples = max(samples, 2 * overlap)
+        return cls(samples, overlap, frame)
+
+    def starts(self, length: int) -> list[int]:
+        """First sample of each chunk; the last chunk ends at or after `length`."""
+        hop = self.samples - self.overlap
+        return list(range(0, max(length - self.overlap, 1), hop))
+
+
+def stitch(pieces: list[torch.Tensor], starts: list[int], chunking: Chunking) -> torch.Tensor:
+    """One frame sequence from overlapping chunks' frames: each overlap is cut at its middle,
+    so every frame comes from the chunk where it sits farther from an edge."""
+    first_frames = [s // chunking.frame for s in starts]
+    cuts = [0] + [(s + chunking.overlap // 2) // chunking.frame for s in starts[1:]] + [None]
+    kept = []
+    for piece, first, low, high in zip(pieces, first_frames, cuts[:-1], cuts[1:]):
+        kept.append(piece[low - first:None if high is None else high - first])
+    return torch.cat(kept) if kept else torch.zeros(0)
+
+
+def recording_logits(model: Wav2Vec2ForCTC, samples: np.ndarray, chunking: Chunking, batch_size: int = 8) -> torch.Tensor:
+    starts = chunking.starts(len(samples))
+    pieces = logits(model, [samples[s:s + chunking.samples] for s in starts], batch_size)
+    return stitch(pieces, starts, chunking)
+
+
+def words_with_times(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, scores: torch.Tensor,
+                     sample_rate: int) -> tuple[str, list[dict]]:
+    """Greedy text and each word's start and end in seconds, from the CTC alignment."""
+    decoded = processor.decode(scores.argmax(-1).tolist(), output_word_offsets=True)
+    step = seconds_per_frame(model, sample_rate)
+    words = [
+        {"word": w["word"], "start": round(w["start_offset"] * step, 3), "end": round(w["end_offset"] * step, 3)}
+        for w in decoded.word_offsets
+    ]
+    return decoded.text, words

@@ -1,0 +1,93 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from ctc_asr import audio, model, transcribe
+from ctc_asr.card import model_card
+from ctc_asr.cli import main
+
+
+@pytest.fixture
+def model_dir(tmp_path, tiny_config, tokenizer):
+    torch.manual_seed(0)
+    network = model.build("scratch", tiny_config, {}, tokenizer)
+    folder = tmp_path / "model"
+    network.save_pretrained(folder)
+    model.processor(tokenizer, network.config, 16000).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def recordings(tmp_path):
+    rng = np.random.default_rng(0)
+    stereo = tmp_path / "stereo.flac"
+    sf.write(stereo, rng.uniform(-0.5, 0.5, (44100 * 2, 2)), 44100, subtype="PCM_24")
+    narrow = tmp_path / "narrow.wav"
+    sf.write(narrow, rng.uniform(-0.5, 0.5, 8000 * 5), 8000, subtype="PCM_16")
+    return [stereo, narrow]
+
+
+def run(capsys, *argv):
+    main(["transcribe", *map(str, argv)])
+    return capsys.readouterr().out.splitlines()
+
+
+def test_text_output_matches_the_library_transcription(capsys, model_dir, recordings):
+    lines = run(capsys, "--model", model_dir, *recordings)
+    from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+    network, processor = Wav2Vec2ForCTC.from_pretrained(model_dir), Wav2Vec2Processor.from_pretrained(model_dir)
+    expected = transcribe.transcribe(network, processor, [audio.load(p, 16000) for p in recordings])
+    assert lines == [f"{p}\t{text}" for p, text in zip(recordings, expected)]
+
+
+def test_json_output_has_words_with_times(capsys, model_dir, recordings):
+    lines = run(capsys, "--model", model_dir, "--format", "json", "--chunk-seconds", "1", "--overlap-seconds", "0.2",
+                *recordings)
+    results = [json.loads(line) for line in lines]
+    assert [r["file"] for r in results] == [str(p) for p in recordings]
+    assert [r["seconds"] for r in results] == [2.0, 5.0]
+    for result in results:
+        assert [w["word"] for w in result["words"]] == result["text"].split()
+        times = [t for w in result["words"] for t in (w["start"], w["end"])]
+        assert times == sorted(times) and all(0 <= t <= result["seconds"] + 0.05 for t in times)
+
+
+def test_a_bad_file_is_one_line_naming_it(capsys, model_dir, tmp_path):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"not audio at all")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main(["transcribe", "--model", str(model_dir), str(broken)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {broken}: not readable audio (Format not recognised.)"]
+
+
+def test_a_folder_without_a_model_is_one_line(capsys, tmp_path, recordings):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main(["transcribe", "--model", str(tmp_path / "nowhere"), str(recordings[0])])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {tmp_path / 'nowhere'}: not a model directory")
+
+
+def test_module_entry_point_prints_help():
+    done = subprocess.run([sys.executable, "-m", "ctc_asr", "transcribe", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "--chunk-seconds" in done.stdout
+
+
+def test_model_card_carries_data_settings_and_results(model_dir):
+    card = model_card("models/ctc", {"source": "timit", "train utterances": 3696},
+                      {"train": {"learning_rate": 0.0001}}, {"steps": 100, "eval_wer": 0.25, "eval_cer": 0.08}, 16000)
+    front = card.split("---")[1]
+    assert "automatic-speech-recognition" in front and "value: 0.25" in front and "value: 0.08" in front
+    assert "| train utterances | 3696 |" in card and "learning_rate: 0.0001" in card
+    assert 'Wav2Vec2ForCTC.from_pretrained("models/ctc")' in card
+    (model_dir / "README.md").write_text(card)
+    from transformers import Wav2Vec2ForCTC
+    assert Wav2Vec2ForCTC.from_pretrained(model_dir).config.vocab_size > 0  # a card does not get in the way
