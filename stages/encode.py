@@ -12,7 +12,8 @@ from ctc_asr.reports import write_json
 
 RAW, TRANSCRIPTS, VOCAB, OUT = Path("data/raw"), Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("data/encoded")
 METRICS, REJECTS = Path("metrics/encode.json"), Path("metrics/rejects/encode.tsv")
-KEEP = ["id", "split", "speaker", "text"]
+# Source columns (accent, dialect region, ...) ride along for the error breakdowns of evaluate.
+DROP = {"path", "sample_rate", "seconds", "raw_text"}
 
 
 def checked_audio(row, tokens: dict[str, int], sample_rate: int):
@@ -34,7 +35,7 @@ def main() -> None:
         for row in tqdm(frame.itertuples(index=False), total=len(frame), desc="encode", unit="utt"):
             samples = rejects.check(row.id, checked_audio, row, tokens, cfg.encode.sample_rate)
             if samples is not None:
-                writer.add({k: getattr(row, k) for k in KEEP}, samples, tokenizer(row.text).input_ids)
+                writer.add({k: v for k, v in row._asdict().items() if k not in DROP}, samples, tokenizer(row.text).input_ids)
     REJECTS.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_table(rejects.table(), REJECTS)
     write_json(METRICS, {"utterances": len(frame) - len(rejects.rows), "rejected": rejects.counts()})
