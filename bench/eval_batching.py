@@ -1,6 +1,7 @@
 """Eval throughput: exact batched inference against the one-clip-at-a-time loop.
 
     python bench/eval_batching.py                 # wav2vec2-base architecture, random weights
+    python bench/eval_batching.py --config demo   # the default demo's scratch architecture
     python bench/eval_batching.py --clips 32 --config tiny    # a smoke test in seconds
 
 Both paths run in this process on the same device and the same clips, whose lengths follow
@@ -16,14 +17,23 @@ import numpy as np
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
+from ctc_asr import params
 from ctc_asr.batching import normalize
 from ctc_asr.model import device
 from ctc_asr.transcribe import logits
 
 CONFIGS = {
     "base": {},  # Wav2Vec2Config() is wav2vec2-base: group norm, 12 layers x 768
+    "demo": "params.yaml",  # the scratch architecture of the default demo
     "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128, conv_dim=[32] * 7),
 }
+
+
+def architecture(name: str) -> dict:
+    if CONFIGS[name] == "params.yaml":
+        cfg = params.load()
+        return {**cfg.model.scratch, **cfg.model.config}
+    return CONFIGS[name]
 
 
 def timit_like_clips(count: int, rng: np.random.Generator, rate: int = 16000) -> list[np.ndarray]:
@@ -58,7 +68,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each path; the median is reported")
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = Wav2Vec2ForCTC(Wav2Vec2Config(**CONFIGS[args.config])).to(device()).eval()
+    model = Wav2Vec2ForCTC(Wav2Vec2Config(**architecture(args.config))).to(device()).eval()
     clips = timit_like_clips(args.clips, np.random.default_rng(0))
     audio_seconds = sum(len(c) for c in clips) / 16000
     one_at_a_time(model, clips[:2]), logits(model, clips[:2])  # warm-up
