@@ -62,3 +62,14 @@ def test_word_times_follow_the_ctc_alignment(tiny_config, tokenizer):
     assert [w["word"] for w in words] == ["hello", "world"]
     assert words[0]["start"] == 0.0 and words[1]["start"] == pytest.approx(12 * 0.02)
     assert words[0]["end"] <= words[1]["start"] and words[1]["end"] == pytest.approx(17 * 0.02)
+
+
+def test_two_delimiters_in_a_row_give_one_space(tiny_config, tokenizer):
+    network, processor = tiny_model(tiny_config, tokenizer)
+    pad = tokenizer.pad_token_id
+    frames = ["a", "|", None, "|", "c", "a", "t"]
+    ids = [pad if f is None else tokenizer.convert_tokens_to_ids(f) for f in frames]
+    scores = torch.nn.functional.one_hot(torch.tensor(ids), network.config.vocab_size).float()
+    text, words = words_with_times(network, processor, scores, 16000)
+    assert text == transcribe.greedy_text(processor, scores) == "a cat"
+    assert [w["word"] for w in words] == ["a", "cat"]

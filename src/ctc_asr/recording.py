@@ -56,6 +56,6 @@ def words_with_times(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, scores
     step = seconds_per_frame(model, sample_rate)
     words = [
         {"word": w["word"], "start": round(w["start_offset"] * step, 3), "end": round(w["end_offset"] * step, 3)}
-        for w in decoded.word_offsets
+        for w in decoded.word_offsets if w["word"]
     ]
-    return decoded.text, words
+    return " ".join(decoded.text.split()), words

@@ -38,4 +38,9 @@ def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Seque
                progress: bool = False) -> list[str]:
     """Greedy CTC text for each 16 kHz clip, in order."""
     scores = logits(model, clips, batch_size, progress)
-    return [processor.decode(s.argmax(-1).tolist()) for s in scores]
+    return [greedy_text(processor, s) for s in scores]
+
+
+def greedy_text(processor: Wav2Vec2Processor, scores: torch.Tensor) -> str:
+    # Two word delimiters with a blank between them decode to two spaces: keep one.
+    return " ".join(processor.decode(scores.argmax(-1).tolist()).split())
