@@ -19,10 +19,11 @@ METRICS = "metrics/eval.json"
 
 
 def dvc_metrics_diff(ref: str, *options: str) -> str:
-    command = ["dvc", "metrics", "diff", ref, "--all", "--targets", METRICS, *options]
+    command = [sys.executable, "-m", "dvc", "metrics", "diff", ref, "--all", "--targets", METRICS, *options]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
-        raise UserError(f"{' '.join(command)} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+        last_line = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise UserError(f"dvc metrics diff {ref} failed: {last_line}")
     return done.stdout
 
 
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("ref", nargs="?", default="HEAD", help="git ref to compare with (default: HEAD)")
     ref = parser.parse_args(argv).ref
     limits = params.load().gate
+    if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True).returncode:
+        raise UserError(f"{ref}: not a git commit, branch or tag here")
     print(dvc_metrics_diff(ref, "--md"))
     diff = json.loads(dvc_metrics_diff(ref, "--json") or "{}").get(METRICS, {})
     problems = regressions(diff, {"wer": limits.max_wer_increase, "cer": limits.max_cer_increase})

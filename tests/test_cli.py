@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from ctc_asr import audio, model, transcribe
 from ctc_asr.card import model_card
@@ -39,7 +40,6 @@ def run(capsys, *argv):
 
 def test_text_output_matches_the_library_transcription(capsys, model_dir, recordings):
     lines = run(capsys, "--model", model_dir, *recordings)
-    from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
     network, processor = Wav2Vec2ForCTC.from_pretrained(model_dir), Wav2Vec2Processor.from_pretrained(model_dir)
     expected = transcribe.transcribe(network, processor, [audio.load(p, 16000) for p in recordings])
     assert lines == [f"{p}\t{text}" for p, text in zip(recordings, expected)]
@@ -89,5 +89,4 @@ def test_model_card_carries_data_settings_and_results(model_dir):
     assert "| train utterances | 3696 |" in card and "learning_rate: 0.0001" in card
     assert 'Wav2Vec2ForCTC.from_pretrained("models/ctc")' in card
     (model_dir / "README.md").write_text(card)
-    from transformers import Wav2Vec2ForCTC
     assert Wav2Vec2ForCTC.from_pretrained(model_dir).config.vocab_size > 0  # a card does not get in the way

@@ -175,6 +175,8 @@ def test_gate_passes_unchanged_metrics_and_fails_a_worse_wer(repo, first_run):
         metrics.write_text(original)
     assert failed.returncode == 1
     assert "wer rose from" in failed.stderr and "| metrics/eval.json" in failed.stdout
+    typo = run(repo, sys.executable, "stages/gate.py", "no-such-branch", check=False)
+    assert typo.returncode == 2 and error_lines(typo.stderr) == ["error: no-such-branch: not a git commit, branch or tag here"]
 
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, first_run):
