@@ -47,7 +47,7 @@ def test_output_order_matches_input_order(tiny_config, tokenizer):
 
 
 def alone(network, clip):
-    """The reference: one clip, no padding, no mask, no hook; the plain HF call."""
+    """The reference: one clip, no padding, no mask, no clip-wise norm; the plain HF call."""
     with torch.inference_mode():
         return network(torch.from_numpy(batching.normalize(clip))[None]).logits[0]
 

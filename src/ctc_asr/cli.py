@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import sys
 
 import torch
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
@@ -58,6 +57,3 @@ def main(argv: list[str] | None = None) -> None:
             line = text if len(args.files) == 1 else f"{path}\t{text}"
         print(line, flush=True)
 
-
-if __name__ == "__main__":
-    sys.exit(main())
