@@ -1,11 +1,17 @@
-"""train: fit Wav2Vec2ForCTC (CUDA when present) and save a directory HF loads as it is."""
+"""train: fit Wav2Vec2ForCTC (CUDA when present) and save a directory HF loads as it is.
 
+With train.gpus > 1 the stage runs itself again under torchrun, one process per GPU.
+A rerun after a kill resumes from models/checkpoint (kept by DVC across runs: persist).
+"""
+
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from ctc_asr import manifest, model, params, vocab
+from ctc_asr import distributed, manifest, model, params, vocab
 from ctc_asr.card import model_card
+from ctc_asr.checkpoint import Checkpoints, fingerprint
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.history import History
 from ctc_asr.reports import write_json
@@ -13,12 +19,18 @@ from ctc_asr.store import Store
 from ctc_asr.train import Evaluator, fit
 
 ENCODED, KEPT, VOCAB = Path("data/encoded"), Path("data/filtered/train.tsv"), Path("data/vocab.json")
-OUT, HISTORY, METRICS = Path("models/ctc"), Path("metrics/train"), Path("metrics/train.json")
+OUT, CHECKPOINT = Path("models/ctc"), Path("models/checkpoint")
+HISTORY, METRICS = Path("metrics/train"), Path("metrics/train.json")
+# Knobs that change how fast a run goes, not what it computes: a checkpoint stays valid across them.
+RUNTIME_KNOBS = {"workers", "compile", "gpus", "checkpoint_every", "gradient_checkpointing"}
 
 
 @exit_on_user_error
 def main() -> None:
     cfg = params.load()
+    if cfg.train.gpus > 1 and not distributed.launched():
+        sys.exit(distributed.relaunch(cfg.train.gpus, __file__))
+    ranks = distributed.join()
     encoded = Store(ENCODED)
     decisions = manifest.read_table(KEPT)
     train_rows = np.flatnonzero(encoded.index["id"].isin(decisions.loc[decisions["kept"], "id"]))
@@ -26,11 +38,22 @@ def main() -> None:
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
     eval_rows = np.random.default_rng(cfg.train.seed).permutation(encoded.rows("test"))[: cfg.train.eval_utterances]
-    history = History(HISTORY, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
-    summary = fit(network, encoded, train_rows, Evaluator(encoded, np.sort(eval_rows), processor), cfg.train, history)
+    checkpoints = Checkpoints(CHECKPOINT, fingerprint(
+        model=cfg.model.model_dump(), train=cfg.train.model_dump(exclude=RUNTIME_KNOBS), vocab=VOCAB.read_text(),
+        train_ids=encoded.index["id"].iloc[train_rows].tolist(), eval_ids=encoded.index["id"].iloc[eval_rows].tolist(),
+        lengths=encoded.index["audio_length"].iloc[train_rows].tolist(),
+    ))
+    history = evaluator = None
+    if ranks.main:
+        history = History(HISTORY, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
+        evaluator = Evaluator(encoded, np.sort(eval_rows), processor)
+    summary = fit(network, encoded, train_rows, evaluator, cfg.train, history, checkpoints)
+    if not ranks.main:
+        return
     history.close()
     network.save_pretrained(OUT)
     processor.save_pretrained(OUT)
+    checkpoints.clear()  # the run is complete: a forced rerun starts over
     results = {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary}
     kept = encoded.index.iloc[train_rows]
     data = {"source": cfg.data.source, "train utterances": len(kept), "train hours": round(kept["seconds"].sum() / 3600, 3),
@@ -38,7 +61,8 @@ def main() -> None:
     settings = {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "filter": cfg.filter.model_dump()}
     (OUT / "README.md").write_text(model_card(str(OUT), data, settings, results, encoded.sample_rate))
     write_json(METRICS, results)
-    print(f"train: {summary['steps']} steps on {summary['device']} in {summary['train_seconds']} s -> {OUT}")
+    print(f"train: {summary['steps']} steps on {summary['device']} ({summary['precision']}, "
+          f"{summary['processes']} process(es)) in {summary['train_seconds']} s -> {OUT}")
 
 
 if __name__ == "__main__":

@@ -27,3 +27,15 @@ def test_header_is_written_even_without_rows(tmp_path):
     History(tmp_path, eval=["step", "wer"]).close()
     frame = pd.read_csv(tmp_path / "eval.tsv", sep="\t")
     assert frame.columns.tolist() == ["step", "wer"] and frame.empty
+
+
+def test_rewind_puts_back_the_records_up_to_a_step(tmp_path):
+    first = History(tmp_path, steps=["step", "loss"])
+    for step in (1, 2, 3):
+        first.log("steps", step=step, loss=step / 10)
+    first.close()
+    again = History(tmp_path, steps=["step", "loss"])
+    again.rewind(2)
+    again.log("steps", step=3, loss=0.7)
+    again.close()
+    assert pd.read_csv(tmp_path / "steps.tsv", sep="\t").values.tolist() == [[1, 0.1], [2, 0.2], [3, 0.7]]

@@ -74,3 +74,10 @@ def test_processor_round_trips_through_save_pretrained(tmp_path, tiny_config, to
     assert loaded.tokenizer.get_vocab() == tokenizer.get_vocab()
     assert loaded.tokenizer.pad_token_id == tokenizer.pad_token_id
     assert loaded.tokenizer("hello world").input_ids == tokenizer("hello world").input_ids
+
+
+def test_models_use_pytorch_scaled_dot_product_attention(tiny_config, tokenizer):
+    from ctc_asr import model
+
+    network = model.build("scratch", tiny_config, {}, tokenizer)
+    assert network.config._attn_implementation == "sdpa"

@@ -110,6 +110,8 @@ def test_outputs_and_metrics(repo, first_run):
     history = pd.read_csv(repo / "metrics/train/eval.tsv", sep="\t")
     train = json.loads((repo / "metrics/train.json").read_text())
     assert len(steps) == train["steps"] and history["step"].iloc[-1] == train["steps"]
+    assert train["processes"] == 1 and train["precision"] in {"fp32", "bf16", "fp16"}
+    assert list((repo / "models/checkpoint").iterdir()) == []  # a finished run leaves no checkpoint to resume
 
     encoded = pd.read_csv(repo / "data/encoded/index.tsv", sep="\t")
     rejected = pd.read_csv(repo / "metrics/rejects/encode.tsv", sep="\t")
@@ -201,9 +203,11 @@ def test_bad_params_stop_a_stage_with_one_line(repo, first_run):
 def test_exp_run_sets_a_variant_from_the_command_line(repo, first_run):
     run(repo, "git", "add", "-A")
     run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
-    done = run(repo, sys.executable, "-m", "dvc", "exp", "run", "-S", "train.epochs=1")
+    # two processes: torchrun with gloo on a machine without GPUs
+    done = run(repo, sys.executable, "-m", "dvc", "exp", "run", "-S", "train.epochs=1", "-S", "train.gpus=2")
     assert stages_run(done.stdout) == ["train", "evaluate"]
-    assert json.loads((repo / "metrics/train.json").read_text())["epochs"] == 1
+    train = json.loads((repo / "metrics/train.json").read_text())
+    assert train["epochs"] == 1 and train["processes"] == 2
     assert yaml.safe_load((repo / "params.yaml").read_text())["train"]["epochs"] == 1
 
 

@@ -65,3 +65,12 @@ def test_empty_store_opens(tmp_path):
     s = store.Store(tmp_path / "s")
     assert len(s) == 0
     assert s.rows("train").tolist() == []
+
+
+def test_a_pickled_store_sends_its_folder_not_its_audio(make_store, rng):
+    import pickle
+
+    store = make_store([rng.standard_normal(48000)], [[1, 2]])
+    payload = pickle.dumps(store)
+    assert len(payload) < 2000
+    assert np.array_equal(pickle.loads(payload).audio(0), store.audio(0))

@@ -134,3 +134,47 @@ def test_a_padded_training_batch_gives_each_clip_its_own_loss(tiny_config, token
         together = network(**batch, labels=padded_labels).loss
     # "mean" reduction: each clip's loss over its label length, averaged over the batch
     assert together.detach().item() == pytest.approx(torch.stack(alone).detach().mean().item(), abs=1e-5)
+
+
+def tiny_fit(tmp_path, network, corpus, tokenizer, **changes) -> dict:
+    processor = model.processor(tokenizer, network.config, 16000)
+    params = cfg(**{"epochs": 2, "batch_seconds": 1.0, "learning_rate": 5e-3, "warmup_steps": 1, "log_every": 1,
+                    "eval_every": 100, "workers": 0, **changes})
+    return fit(network, corpus, corpus.rows("train"), Evaluator(corpus, corpus.rows("test"), processor), params)
+
+
+def test_a_step_with_a_non_finite_gradient_is_skipped_and_counted(tmp_path, tiny_config, tokenizer, make_store):
+    # 0.05 s of audio cannot carry 15 labels: with zero_infinity off the CTC loss is inf.
+    rng = np.random.default_rng(0)
+    labels = [tokenizer("hello world a cat").input_ids, tokenizer("a").input_ids]
+    corpus = make_store([rng.standard_normal(800), rng.standard_normal(8000)], labels, ["train", "test"], ["x", "a"])
+    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": False}, tokenizer)
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    summary = tiny_fit(tmp_path, network, corpus, tokenizer, epochs=3)
+    assert summary["skipped_batches"] == 3 and summary["final_loss"] is None
+    for name, value in network.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
+@pytest.mark.parametrize("changes", [{"gradient_checkpointing": True}, {"workers": 2}, {"compile": True}],
+                         ids=["gradient_checkpointing", "workers", "compile"])
+def test_speed_options_train_the_same_weights(tmp_path, tiny_config, tokenizer, tiny_corpus, changes):
+    results = []
+    for settings in ({}, changes):
+        torch.manual_seed(0)
+        network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group"}, {"ctc_zero_infinity": True},
+                              tokenizer)
+        summary = tiny_fit(tmp_path, network, tiny_corpus, tokenizer, **settings)
+        results.append((summary, network.state_dict()))
+    (plain, plain_weights), (fast, fast_weights) = results
+    assert fast["final_loss"] == pytest.approx(plain["final_loss"], abs=1e-4)
+    for name, value in plain_weights.items():
+        torch.testing.assert_close(fast_weights[name], value, rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_bf16_autocast_trains_on_cpu_when_asked(tmp_path, tiny_config, tokenizer, tiny_corpus):
+    network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group"}, {"ctc_zero_infinity": True},
+                          tokenizer)
+    summary = tiny_fit(tmp_path, network, tiny_corpus, tokenizer, precision="bf16")
+    assert summary["precision"] == "bf16" and math.isfinite(summary["final_loss"])
+    assert all(p.dtype == torch.float32 for p in network.parameters())  # autocast: weights stay fp32

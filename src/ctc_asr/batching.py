@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 
+from .distributed import Ranks, shard
 from .store import Store
 
 
@@ -52,3 +53,27 @@ def collate(store: Store, rows: np.ndarray, with_labels: bool = True) -> dict[st
             padded[k, :len(label)] = label
         batch["labels"] = torch.from_numpy(padded)
     return batch
+
+
+class PlannedBatches(torch.utils.data.Dataset):
+    """The k-th planned batch, this process's share of it, collated: what data-loader workers build."""
+
+    def __init__(self, store: Store, rows: np.ndarray, plan: list[np.ndarray], ranks: Ranks):
+        self.store, self.rows, self.plan, self.ranks = store, rows, plan, ranks
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        mine, share = shard(self.rows[self.plan[k]], self.ranks)
+        return {**collate(self.store, mine), "share": torch.tensor(share)}
+
+
+def loader(batches: PlannedBatches, workers: int, pin_memory: bool) -> torch.utils.data.DataLoader:
+    """Batches in plan order, built `workers` processes ahead of the training loop."""
+    return torch.utils.data.DataLoader(
+        batches, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin_memory,
+        prefetch_factor=4 if workers else None,
+        # its own generator, so that starting the loader leaves the global random state alone
+        generator=torch.Generator(),
+    )

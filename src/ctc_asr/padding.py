@@ -30,6 +30,7 @@ def seconds_per_frame(model: Wav2Vec2ForCTC, sample_rate: int) -> float:
 
 def _masked_group_norm(hidden: torch.Tensor, valid: torch.Tensor, norm: nn.GroupNorm) -> torch.Tensor:
     """GroupNorm of (batch, channels, time) with statistics over each clip's valid steps only."""
+    hidden = hidden.float()  # statistics in fp32, as autocast runs GroupNorm
     batch, channels, _ = hidden.shape
     per_group = channels // norm.num_groups
     weight = valid.to(hidden.dtype)[:, :, None]

@@ -125,6 +125,12 @@ class TrainParams(Section):
     eval_every: int = Field(100, ge=1)
     eval_utterances: int = Field(64, ge=1)
     seed: int = 0
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    gradient_checkpointing: bool = False
+    compile: bool = False
+    workers: int = Field(2, ge=0)
+    gpus: int = Field(1, ge=1)
+    checkpoint_every: int = Field(200, ge=0)
 
 
 class EvaluateParams(Section):

@@ -79,6 +79,13 @@ class Store:
     def __len__(self) -> int:
         return len(self.index)
 
+    def __getstate__(self) -> dict:
+        # Pickled for data-loader workers: send the folder, not the mapped arrays' contents.
+        return {"folder": self.folder}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["folder"])
+
     def audio(self, i: int) -> np.ndarray:
         start, length = self._audio_spans[i]
         return self._audio[start:start + length]

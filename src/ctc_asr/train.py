@@ -1,17 +1,24 @@
-"""The training loop: AdamW with linear warmup and decay over length-bucketed, exactly padded batches."""
+"""The training loop: AdamW with linear warmup and decay over length-bucketed, exactly padded batches.
+
+On a GPU: mixed precision, fused AdamW, batches built by data-loader workers, no waiting
+on the GPU except at log steps. Several processes through torchrun (see distributed.py).
+Resumes from the last checkpoint when given one of the same settings.
+"""
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, get_linear_schedule_with_warmup
 
-from .batching import collate, length_batches
+from . import distributed, precision
+from .batching import PlannedBatches, length_batches, loader
+from .checkpoint import Checkpoints, random_state, restore_random_state
 from .history import History
-from .model import device
 from .padding import clip_wise_group_norm
 from .params import TrainParams
 from .scoring import score
@@ -47,47 +54,154 @@ class Evaluator:
         return {"wer": totals["wer"], "cer": totals["cer"]}
 
 
-def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: Evaluator,
-        cfg: TrainParams, history: History) -> dict:
-    """Train in place; log loss and learning rate every `log_every` steps, WER every `eval_every`."""
-    torch.manual_seed(cfg.seed)
-    model.to(device()).train()
+@dataclass
+class Progress:
+    """The counters of a run, saved in each checkpoint."""
+
+    step: int = 0
+    audio_seconds: float = 0.0
+    seconds: float = 0.0
+    skipped: int = 0
+    recent_loss: float = float("nan")
+    held_out: dict = field(default_factory=dict)
+    window: tuple[float, float, int] = (0.0, 0.0, 0)  # loss sum, updates and steps since the last log
+
+
+def prepare(model: Wav2Vec2ForCTC, cfg: TrainParams, device: torch.device) -> None:
+    model.to(device).train()
     if cfg.freeze_feature_encoder:
         model.freeze_feature_encoder()
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable({"use_reentrant": False})  # the re-entrant kind breaks DDP
+    if cfg.compile:
+        # The transformer layers only: HF draws SpecAugment masks in numpy between the conv
+        # front end and the transformer. Dynamic shapes: one graph for every batch shape.
+        for layer in model.wav2vec2.encoder.layers:
+            layer.compile(dynamic=True)
+
+
+class Trainer:
+    """One optimizer step at a time, on this process's share of each batch."""
+
+    def __init__(self, model: Wav2Vec2ForCTC, cfg: TrainParams, steps: int, device: torch.device):
+        self.model, self.cfg, self.device = model, cfg, device
+        self.dtype = precision.autocast_dtype(cfg.precision, device)
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
+                                           fused=device.type == "cuda")
+        self.schedule = get_linear_schedule_with_warmup(self.optimizer, min(cfg.warmup_steps, steps), steps)
+        self.scaler = precision.Scaler(device, self.dtype)
+        self.wrapped, self.ranks = model, distributed.current()
+        if self.ranks.world > 1:
+            # Unused parameters: layers skipped by layerdrop, the mask embedding when nothing is masked.
+            unused = model.config.layerdrop > 0 or model.config.mask_time_prob == 0
+            self.wrapped = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                                   find_unused_parameters=unused)
+
+    def step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """One update; the batch's weighted loss and whether the update happened (both on device)."""
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        weight = distributed.loss_weight(batch.pop("share"), self.model.config.ctc_loss_reduction, self.ranks)
+        # backward inside: checkpointed layers recompute the forward with the clip-wise norm
+        with clip_wise_group_norm(self.model, batch["attention_mask"].sum(-1)):
+            with precision.autocast(self.device, self.dtype):
+                loss = self.wrapped(**batch).loss * weight
+            self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
+        self.scaler.step(self.optimizer)  # skipped on device when a gradient is inf or NaN
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.schedule.step()
+        return loss.detach().float(), torch.isfinite(norm)
+
+    def state(self) -> dict:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "schedule": self.schedule.state_dict(), "scaler": self.scaler.state_dict()}
+
+    def load(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.scaler.load_state_dict(state["scaler"])
+
+
+def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: Evaluator | None,
+        cfg: TrainParams, history: History | None = None, checkpoints: Checkpoints | None = None) -> dict:
+    """Train in place; log loss and learning rate every `log_every` steps, WER every `eval_every`.
+
+    Under torchrun only the first process evaluates and writes history and checkpoints
+    (pass evaluator and history there); every process gets the same `checkpoints`.
+    """
+    ranks, device = distributed.current(), distributed.device(distributed.current())
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)  # HF draws SpecAugment masks from numpy's global generator
+    prepare(model, cfg, device)
     lengths = store.index["audio_length"].to_numpy()[train_rows]
     plan = plan_epochs(lengths, cfg, store.sample_rate)
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=cfg.learning_rate, weight_decay=cfg.weight_decay
-    )
-    schedule = get_linear_schedule_with_warmup(optimizer, min(cfg.warmup_steps, len(plan)), len(plan))
-    started, audio_seconds, losses, skipped, held_out = time.perf_counter(), 0.0, [], 0, {}
-    progress = tqdm(plan, desc="train", unit="step")
-    for step, (epoch, batch_positions) in enumerate(progress, start=1):
-        batch = collate(store, train_rows[batch_positions])
-        with clip_wise_group_norm(model, batch["attention_mask"].sum(-1)):
-            loss = model(**{k: v.to(model.device) for k, v in batch.items()}).loss
-        if torch.isfinite(loss):
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            optimizer.step()
-            losses.append(loss.item())
-        else:
-            skipped += 1  # a batch CTC cannot align must not put NaN into the weights
-        optimizer.zero_grad(set_to_none=True)
-        schedule.step()
-        audio_seconds += lengths[batch_positions].sum() / store.sample_rate
-        if step % cfg.log_every == 0 or step == len(plan):
-            recent = float(np.mean(losses[-cfg.log_every:])) if losses else float("nan")
-            history.log("steps", step=step, epoch=round(epoch, 3), loss=round(recent, 4),
-                        learning_rate=schedule.get_last_lr()[0])
-            progress.set_postfix(loss=f"{recent:.3f}", epoch=f"{epoch:.2f}")
-        if step % cfg.eval_every == 0 or step == len(plan):
-            held_out = evaluator(model)
-            history.log("eval", step=step, epoch=round(epoch, 3), **held_out)
-    elapsed = time.perf_counter() - started
+    trainer = Trainer(model, cfg, len(plan), device)
+    run = resume(trainer, checkpoints, ranks)
+    if history and run.step:
+        history.rewind(run.step)
+    batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], ranks)
+    loss_sum, updates = (torch.tensor(x, device=device) for x in run.window[:2])
+    window = run.window[2]
+    started = time.perf_counter() - run.seconds
+    progress = tqdm(loader(batches, cfg.workers, device.type == "cuda"), desc="train", unit="step",
+                    initial=run.step, total=len(plan), disable=not ranks.main)
+    for run.step, batch in enumerate(progress, start=run.step + 1):
+        epoch, positions = plan[run.step - 1]
+        loss, updated = trainer.step(batch)
+        loss_sum += torch.where(updated, loss, 0.0)
+        updates += updated
+        window += 1
+        run.audio_seconds += lengths[positions].sum() / store.sample_rate
+        last = run.step == len(plan)
+        if run.step % cfg.log_every == 0 or last:
+            # the only wait for the GPU: reading the loss
+            loss_total, update_count = distributed.mean_over_processes(torch.stack([loss_sum, updates])).tolist()
+            run.skipped += window - int(update_count)
+            run.recent_loss = loss_total / update_count if update_count else float("nan")
+            loss_sum.zero_(), updates.zero_()
+            window = 0
+            if history:
+                history.log("steps", step=run.step, epoch=round(epoch, 3), loss=round(run.recent_loss, 4),
+                            learning_rate=trainer.schedule.get_last_lr()[0])
+            progress.set_postfix(loss=f"{run.recent_loss:.3f}", epoch=f"{epoch:.2f}")
+        if evaluator and (run.step % cfg.eval_every == 0 or last):
+            run.held_out = evaluator(model)
+            if history:
+                history.log("eval", step=run.step, epoch=round(epoch, 3), **run.held_out)
+        if checkpoints and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and not last:
+            run.seconds = time.perf_counter() - started
+            run.window = (*distributed.mean_over_processes(torch.stack([loss_sum, updates])).tolist(), window)
+            save(trainer, checkpoints, run, ranks)
+    run.seconds = time.perf_counter() - started
     return {
-        "steps": len(plan), "epochs": cfg.epochs, "skipped_batches": skipped,
-        "final_loss": round(float(np.mean(losses[-cfg.log_every:])), 4) if losses else None,
-        "train_seconds": round(elapsed, 1), "audio_seconds_per_second": round(audio_seconds / elapsed, 2),
-        "device": str(model.device), **{f"eval_{k}": v for k, v in held_out.items()},
+        "steps": len(plan), "epochs": cfg.epochs, "skipped_batches": run.skipped,
+        "final_loss": round(run.recent_loss, 4) if math.isfinite(run.recent_loss) else None,
+        "train_seconds": round(run.seconds, 1), "audio_seconds_per_second": round(run.audio_seconds / run.seconds, 2),
+        "device": str(device), "precision": precision.name(trainer.dtype), "processes": ranks.world,
+        **{f"eval_{k}": v for k, v in run.held_out.items()},
     }
+
+
+def resume(trainer: Trainer, checkpoints: Checkpoints | None, ranks: distributed.Ranks) -> Progress:
+    """The progress of the checkpoint, with weights, optimizer and random state restored; else a fresh start."""
+    state = checkpoints.load() if checkpoints else None
+    if state is None:
+        return Progress()
+    trainer.load(state["trainer"])
+    randoms = state["random"]
+    if len(randoms) == ranks.world:  # same number of processes: each gets its own generators back
+        restore_random_state(randoms[ranks.rank])
+    run = Progress(**state["progress"])
+    if ranks.main:
+        print(f"train: resuming at step {run.step} from {checkpoints.path}")
+    return run
+
+
+def save(trainer: Trainer, checkpoints: Checkpoints, run: Progress, ranks: distributed.Ranks) -> None:
+    randoms = distributed.gather(random_state())
+    if ranks.main:
+        checkpoints.save({"trainer": trainer.state(), "random": randoms, "progress": asdict(run)})

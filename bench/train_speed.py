@@ -1,0 +1,305 @@
+"""Training throughput: the seed notebook's recipe (HF Trainer) against this project's train path.
+
+    python bench/train_speed.py                  # wav2vec2-base architecture, random weights, 4,620 clips
+    python bench/train_speed.py --compile        # adds a row: ours with train.compile
+    python bench/train_speed.py --learning 10    # adds WER at equal epochs on the embedded corpus
+    python bench/train_speed.py --config tiny    # CPU smoke test: a tiny model, under a minute
+
+Both recipes run in this process, on the same device, on the same clips: random audio and
+random labels (~14 characters a second) with TIMIT's length distribution (log-normal, mean
+~3 s, 1-7 s), already normalised, as the notebook's map() left them.
+  (a) seed: HF Trainer, batch 32, group_by_length, fp16 (GPU only), gradient checkpointing,
+      frozen feature encoder, rows in Python-list format padded by the notebook's collator;
+  (b) ours: ctc_asr.train.fit with params.yaml's train defaults and presets/timit-tuned.yaml's
+      batch_seconds, workers and frozen encoder: bf16 autocast where the GPU has it, fused AdamW,
+      exact padded batches built by data-loader workers from a memory-mapped store.
+Each recipe is timed from the end of its warm-up steps to its last step, the GPU synchronised
+at both ends.
+
+Model FLOPs utilisation (MFU) = model FLOPs per second / the peak this device reached in a
+large matrix product measured here (bf16 on a GPU, fp32 on a CPU). Model FLOPs are counted
+on each clip's real length, 2 per multiply-add of every convolution and matrix product
+(`forward_flops`); a training step costs 3x the forward FLOPs of the trained parts and 1x
+those of the frozen conv encoder. Padding and recomputation (gradient checkpointing) count nothing.
+
+--learning N trains the demo model of params.yaml on the embedded corpus (run `dvc repro
+filter` first) for N epochs twice: fp32 (the arithmetic of the train path before mixed
+precision) and the defaults, and prints held-out WER/CER at the same epochs.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from eval_batching import timit_like_clips
+from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Config, Wav2Vec2ForCTC
+
+from ctc_asr import manifest, model, params, vocab
+from ctc_asr.batching import normalize
+from ctc_asr.model import device
+from ctc_asr.params import TrainParams
+from ctc_asr.store import Store, Writer
+from ctc_asr.train import Evaluator, fit, plan_epochs
+
+RATE, VOCAB = 16000, 32
+CONFIGS = {
+    "base": {},  # Wav2Vec2Config() is wav2vec2-base: 95 M parameters, group norm, 12 layers x 768
+    "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128, conv_dim=[32] * 7),
+}
+SIZES = {"base": dict(clips=4620, warmup=5, steps=30), "tiny": dict(clips=256, warmup=2, steps=6)}
+SEED_BATCH = 32
+TUNED = dict(batch_seconds=256, workers=4, freeze_feature_encoder=True)  # presets/timit-tuned.yaml
+
+
+def forward_flops(config: Wav2Vec2Config, samples: int) -> tuple[float, float]:
+    """Forward FLOPs of one clip: (conv feature encoder, the rest)."""
+    conv, length, channels = 0.0, samples, 1
+    for dim, kernel, stride in zip(config.conv_dim, config.conv_kernel, config.conv_stride):
+        length = (length - kernel) // stride + 1
+        conv += 2 * channels * dim * kernel * length
+        channels = dim
+    frames, hidden = length, config.hidden_size
+    rest = 2 * channels * hidden * frames  # feature projection
+    # positional conv embedding; an even kernel gives one extra frame, dropped afterwards
+    kernel = config.num_conv_pos_embeddings
+    rest += 2 * hidden * hidden // config.num_conv_pos_embedding_groups * kernel * (frames + 1 - kernel % 2)
+    per_layer = 2 * 4 * hidden**2 * frames + 2 * 2 * frames**2 * hidden + 2 * 2 * hidden * config.intermediate_size * frames
+    rest += config.num_hidden_layers * per_layer + 2 * hidden * config.vocab_size * frames  # layers, CTC head
+    return conv, rest
+
+
+def training_flops(config: Wav2Vec2Config, lengths, frozen_encoder: bool) -> float:
+    total = 0.0
+    for samples in lengths:
+        conv, rest = forward_flops(config, int(samples))
+        total += (1 if frozen_encoder else 3) * conv + 3 * rest
+    return total
+
+
+def synchronize() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def peak_flops() -> tuple[float, str]:
+    """FLOP/s of a large matrix product on this device: the MFU denominator."""
+    on, dtype, n = (("cuda", torch.bfloat16, 8192) if torch.cuda.is_available() else ("cpu", torch.float32, 2048))
+    a, b = (torch.randn(n, n, device=on, dtype=dtype) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    synchronize()
+    start, repeats = time.perf_counter(), 20 if on == "cuda" else 3
+    for _ in range(repeats):
+        a @ b
+    synchronize()
+    return 2 * n**3 * repeats / (time.perf_counter() - start), f"{n}x{n}x{n} {str(dtype).split('.')[1]} matmul"
+
+
+def corpus(count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    rng = np.random.default_rng(0)
+    clips = [normalize(c).astype(np.float32) for c in timit_like_clips(count, rng, RATE)]
+    labels = [rng.integers(1, VOCAB, max(1, int(len(c) / RATE * 14)), dtype=np.int32) for c in clips]
+    return clips, labels
+
+
+def architecture(name: str) -> Wav2Vec2Config:
+    return Wav2Vec2Config(**CONFIGS[name], vocab_size=VOCAB, pad_token_id=0, ctc_loss_reduction="mean",
+                          ctc_zero_infinity=True)
+
+
+class Clock(TrainerCallback):
+    """Step end times for the Trainer; `log` does the same for fit's history (called at log steps)."""
+
+    def __init__(self):
+        self.times: dict[int, float] = {}
+
+    def on_step_end(self, args, state, control, **kwargs):
+        synchronize()
+        self.times[state.global_step] = time.perf_counter()
+
+    def log(self, name: str, step: int, **values) -> None:
+        if name == "steps":  # fit read the loss just before: the GPU is done with this step
+            self.times[step] = time.perf_counter()
+
+
+def notebook_collator(processor):
+    """The seed notebook's DataCollatorCTCWithPadding; it also notes each batch's clip lengths."""
+    batches = []
+
+    def collate(features):
+        batches.append([len(f["input_values"]) for f in features])
+        batch = processor.feature_extractor.pad([{"input_values": f["input_values"]} for f in features],
+                                                padding=True, return_tensors="pt")
+        labels = processor.tokenizer.pad([{"input_ids": f["labels"]} for f in features], padding=True,
+                                         return_tensors="pt")
+        batch["labels"] = labels["input_ids"].masked_fill(labels.attention_mask.ne(1), -100)
+        return batch
+
+    return collate, batches
+
+
+def seed_recipe(config, clips, labels, size, workdir: Path) -> dict:
+    from datasets import Dataset
+    from transformers import Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2Processor
+
+    vocab_file = workdir / "vocab.json"
+    vocab_file.write_text(json.dumps({"[PAD]": 0, "[UNK]": 1, **{f"c{i}": i for i in range(2, VOCAB)}}))
+    processor = Wav2Vec2Processor(  # as the notebook built it for wav2vec2-base: no attention mask
+        feature_extractor=Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=RATE, padding_value=0.0,
+                                                   do_normalize=True, return_attention_mask=False),
+        tokenizer=Wav2Vec2CTCTokenizer(str(vocab_file)))
+    data = Dataset.from_dict({"input_values": clips, "labels": labels, "input_length": [len(c) for c in clips]})
+    torch.manual_seed(0)
+    network = Wav2Vec2ForCTC(config)
+    network.freeze_feature_encoder()
+    cuda = torch.cuda.is_available()
+    grouping = ({"train_sampling_strategy": "group_by_length"}
+                if "train_sampling_strategy" in TrainingArguments.__dataclass_fields__ else {"group_by_length": True})
+    arguments = TrainingArguments(
+        output_dir=str(workdir / "trainer"), per_device_train_batch_size=SEED_BATCH,
+        # lengths from a column (the notebook's Trainer read every row to find them: a one-off cost left out)
+        length_column_name="input_length", remove_unused_columns=False,
+        fp16=cuda, gradient_checkpointing=True, learning_rate=1e-4, weight_decay=0.005, warmup_steps=2,
+        max_steps=size["steps"], save_strategy="no", report_to="none", logging_steps=10**6, seed=0,
+        use_cpu=not cuda, disable_tqdm=True, **grouping)
+    collate, batches = notebook_collator(processor)
+    clock = Clock()
+    Trainer(model=network, args=arguments, train_dataset=data, data_collator=collate, callbacks=[clock]).train()
+    # batches are collated in step order (the loader may run one ahead, which changes when, not which)
+    timed = [np.array(b) for b in batches[size["warmup"]:size["steps"]]]
+    return {"seconds": clock.times[size["steps"]] - clock.times[size["warmup"]], "steps": len(timed),
+            "clips": sum(len(t) for t in timed), "audio_seconds": sum(t.sum() for t in timed) / RATE,
+            "flops": training_flops(config, np.concatenate(timed), frozen_encoder=True)}
+
+
+def write_store(clips, labels, folder: Path) -> Store:
+    with Writer(folder, RATE) as writer:
+        for k, (clip, label) in enumerate(zip(clips, labels)):
+            writer.add({"id": f"utt{k}", "split": "train"}, clip, label)
+    return Store(folder)
+
+
+def our_recipe(config, store: Store, size, **changes) -> dict:
+    rows = store.rows("train")
+    lengths = store.index["audio_length"].to_numpy()
+    settings = dict(TUNED, learning_rate=1e-4, warmup_steps=2, log_every=size["warmup"], eval_every=10**9,
+                    checkpoint_every=0, **changes)
+    per_epoch = len(plan_epochs(lengths, TrainParams(epochs=1, **settings), RATE))
+    cfg = TrainParams(epochs=size["steps"] / per_epoch, **settings)
+    plan = plan_epochs(lengths, cfg, RATE)
+    steps = len(plan)
+    torch.manual_seed(0)
+    network = Wav2Vec2ForCTC(config)
+    clock = Clock()
+    summary = fit(network, store, rows, None, cfg, clock)
+    timed = [lengths[positions] for _, positions in plan[size["warmup"]:]]
+    return {"seconds": clock.times[steps] - clock.times[size["warmup"]], "steps": len(timed),
+            "clips": sum(len(t) for t in timed), "audio_seconds": sum(t.sum() for t in timed) / RATE,
+            "flops": training_flops(config, np.concatenate(timed), cfg.freeze_feature_encoder),
+            "precision": summary["precision"], "parameters": network.num_parameters()}
+
+
+def speed(args) -> None:
+    size = dict(SIZES[args.config], **{k: v for k, v in (("clips", args.clips), ("steps", args.steps)) if v})
+    config = architecture(args.config)
+    peak, peak_how = peak_flops()
+    clips, labels = corpus(size["clips"])
+    rows = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch)
+        recipes = [("(a) seed recipe", lambda: seed_recipe(config, clips, labels, size, workdir))]
+        store = write_store(clips, labels, workdir / "store")
+        recipes.append(("(b) ours", lambda: our_recipe(config, store, size)))
+        if args.compile:
+            recipes.append(("(b) ours + compile", lambda: our_recipe(config, store, size, compile=True)))
+        for name, run in recipes:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats()
+            rows[name] = run()
+            rows[name]["peak_memory_gb"] = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
+            print(f"{name}: {json.dumps(rows[name], default=float)}", flush=True)
+    report(rows, size, peak, peak_how, args)
+
+
+def report(rows: dict, size, peak: float, peak_how: str, args) -> None:
+    name = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
+    print(f"\ndevice: {name}; model: {args.config} ({rows['(b) ours']['parameters'] / 1e6:.1f} M "
+          f"parameters); {size['clips']} TIMIT-like clips; {size['steps']} steps each, timed after {size['warmup']}")
+    print(f"peak: {peak / 1e12:.1f} TFLOP/s ({peak_how}, measured here)")
+    print(f"{'recipe':<22}{'samples/s':>10}{'audio s/s':>11}{'TFLOP/s':>9}{'MFU':>7}{'peak GiB':>10}")
+    for label, r in rows.items():
+        memory = f"{r['peak_memory_gb']:.1f}" if r["peak_memory_gb"] is not None else "-"
+        tflops = r["flops"] / r["seconds"]
+        print(f"{label:<22}{r['clips'] / r['seconds']:>10.1f}{r['audio_seconds'] / r['seconds']:>11.1f}"
+              f"{tflops / 1e12:>9.2f}{tflops / peak:>7.1%}{memory:>10}")
+    seed, ours = rows["(a) seed recipe"], rows["(b) ours"]
+    print(f"b/a: {(ours['audio_seconds'] / ours['seconds']) / (seed['audio_seconds'] / seed['seconds']):.2f}x "
+          f"in audio seconds per second, {(ours['clips'] / ours['seconds']) / (seed['clips'] / seed['seconds']):.2f}x "
+          f"in samples per second")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"device": name, "peak_flops": peak, "rows": rows}, indent=1, default=float))
+
+
+class EvalRecorder:
+    """Keeps fit's held-out records."""
+
+    def __init__(self):
+        self.evals = []
+
+    def log(self, name: str, **values) -> None:
+        if name == "eval":
+            self.evals.append(values)
+
+
+def learning(epochs: float) -> None:
+    """WER/CER at equal epochs on the embedded corpus: fp32 against the defaults."""
+    cfg = params.load()
+    store = Store(Path("data/encoded"))
+    decisions = manifest.read_table(Path("data/filtered/train.tsv"))
+    rows = np.flatnonzero(store.index["id"].isin(decisions.loc[decisions["kept"], "id"]))
+    tokenizer = vocab.tokenizer(Path("data/vocab.json"))
+    eval_rows = np.sort(np.random.default_rng(cfg.train.seed).permutation(store.rows("test"))[: cfg.train.eval_utterances])
+    results = {}
+    for label, changes in (("fp32", {"precision": "fp32"}), ("defaults", {})):
+        torch.manual_seed(cfg.train.seed)
+        network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer)
+        evaluator = Evaluator(store, eval_rows, model.processor(tokenizer, network.config, store.sample_rate))
+        recorder = EvalRecorder()
+        train = cfg.train.model_copy(update={"epochs": epochs, "checkpoint_every": 0, **changes})
+        summary = fit(network, store, rows, evaluator, train, recorder)
+        results[f"{label} ({summary['precision']})"] = (recorder.evals, summary)
+    print(f"\nembedded corpus, {len(rows)} training clips, {epochs} epochs; WER / CER on {len(eval_rows)} held-out clips")
+    labels = list(results)
+    print(f"{'epoch':>7}" + "".join(f"{name:>26}" for name in labels))
+    for k, record in enumerate(results[labels[0]][0]):
+        cells = [results[name][0][k] for name in labels]
+        print(f"{record['epoch']:>7.2f}" + "".join(f"{c['wer']:>14.3f} / {c['cer']:<9.3f}" for c in cells))
+    for name in labels:
+        summary = results[name][1]
+        print(f"{name}: {summary['train_seconds']} s, {summary['audio_seconds_per_second']} audio s/s, "
+              f"final loss {summary['final_loss']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", choices=CONFIGS, default="base")
+    parser.add_argument("--clips", type=int, help="corpus size (default: 4620 for base, 256 for tiny)")
+    parser.add_argument("--steps", type=int, help="steps of each recipe, warm-up included")
+    parser.add_argument("--compile", action="store_true", help="also time ours with train.compile")
+    parser.add_argument("--learning", type=float, metavar="EPOCHS", help="also compare learning on the embedded corpus")
+    parser.add_argument("--out", help="write the speed figures to this JSON file")
+    args = parser.parse_args()
+    speed(args)
+    if args.learning:
+        learning(args.learning)
+    print(f"\ncommand: python bench/train_speed.py {' '.join(sys.argv[1:])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Training runs in processes of their own: killed and resumed, and split over two gloo processes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+SCRIPT = Path(__file__).with_name("fit_script.py")
+TEXTS = ["a cat", "the dog", "hello world", "dont look", "a dog sat", "the cat ran"]
+
+
+@pytest.fixture
+def corpus(tmp_path, make_store, tokenizer, vocab_file):
+    """12 training clips of 0.25-0.6 s and 2 test clips, in tmp_path/store, with tmp_path/vocab.json."""
+    rng = np.random.default_rng(0)
+    clips, labels, splits, texts = [], [], [], []
+    for k in range(14):
+        n = int(rng.integers(4000, 9600))
+        t = np.arange(n) / 16000
+        clips.append(np.sin(2 * np.pi * (120 + 40 * k) * t) + 0.1 * rng.standard_normal(n))
+        texts.append(TEXTS[k % len(TEXTS)])
+        labels.append(tokenizer(texts[-1]).input_ids)
+        splits.append("test" if k >= 12 else "train")
+    store = make_store(clips, labels, splits, texts)
+    (tmp_path / "store").symlink_to(store.folder)
+    return tmp_path
+
+
+def start(folder: Path, **settings) -> subprocess.Popen:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, str(SCRIPT), str(folder), json.dumps(settings)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def finish(process: subprocess.Popen) -> str:
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output[-3000:]
+    return output
+
+
+def results(folder: Path, name: str) -> tuple[dict, dict, pd.DataFrame]:
+    out = folder / name
+    return (json.loads((out / "summary.json").read_text()), torch.load(out / "weights.pt"),
+            pd.read_csv(out / "steps.tsv", sep="\t"))
+
+
+RUN = dict(epochs=12, batch_seconds=1.0, learning_rate=3e-3, warmup_steps=5, log_every=4, eval_every=20,
+           seed=0, mask_time_prob=0.05)
+
+
+def test_a_killed_run_resumes_and_ends_as_an_uninterrupted_one(corpus):
+    finish(start(corpus, name="whole", checkpoint_every=0, **RUN))
+    killed = start(corpus, name="killed", checkpoint_every=7, **RUN)
+    checkpoint = corpus / "killed" / "checkpoint" / "last.pt"
+    while not checkpoint.exists() and killed.poll() is None:
+        time.sleep(0.005)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.communicate()
+    assert killed.returncode == -signal.SIGKILL and not (corpus / "killed" / "summary.json").exists()
+
+    output = finish(start(corpus, name="killed", checkpoint_every=7, **RUN))
+    resumed_at = int(output.split("resuming at step ")[1].split()[0])
+    whole, whole_weights, whole_steps = results(corpus, "whole")
+    again, again_weights, again_steps = results(corpus, "killed")
+    assert 0 < resumed_at < whole["steps"]
+    for key in ("steps", "final_loss", "eval_wer", "eval_cer", "skipped_batches"):
+        assert again[key] == whole[key], key
+    for name, tensor in whole_weights.items():
+        torch.testing.assert_close(again_weights[name], tensor, rtol=0, atol=1e-6, msg=name)
+    pd.testing.assert_frame_equal(again_steps, whole_steps)  # the history too, without gaps or repeats
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(corpus):
+    finish(start(corpus, name="run", checkpoint_every=0, **RUN))
+    (corpus / "run" / "checkpoint" / "last.pt").write_bytes(b"")  # stands in for a leftover
+    torch.save({"key": "other settings"}, corpus / "run" / "checkpoint" / "last.pt")
+    output = finish(start(corpus, name="run", checkpoint_every=0, **RUN))
+    assert "other settings" in output and "resuming" not in output
+
+
+def test_two_gloo_processes_give_the_result_of_one_with_the_same_global_batch(corpus):
+    settings = dict(RUN, mask_time_prob=0.0, epochs=4, checkpoint_every=0)  # masks are drawn per process
+    finish(start(corpus, name="one", **settings))
+    output = finish(start(corpus, name="two", gpus=2, **settings))
+    one, one_weights, one_steps = results(corpus, "one")
+    two, two_weights, two_steps = results(corpus, "two")
+    assert (one["processes"], two["processes"]) == (1, 2), output[-2000:]
+    assert two["steps"] == one["steps"]
+    assert two["final_loss"] == pytest.approx(one["final_loss"], abs=1e-4)
+    np.testing.assert_allclose(two_steps["loss"], one_steps["loss"], atol=1e-4)
+    for name, tensor in one_weights.items():
+        torch.testing.assert_close(two_weights[name], tensor, rtol=1e-4, atol=1e-5, msg=name)
