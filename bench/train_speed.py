@@ -2,7 +2,7 @@
 
     python bench/train_speed.py                  # wav2vec2-base architecture, random weights, 4,620 clips
     python bench/train_speed.py --compile        # adds a row: ours with train.compile
-    python bench/train_speed.py --learning 10    # adds WER at equal epochs on the embedded corpus
+    python bench/train_speed.py --learning 10    # instead: WER at equal epochs on the embedded corpus
     python bench/train_speed.py --config tiny    # CPU smoke test: a tiny model, under a minute
 
 Both recipes run in this process, on the same device, on the same clips: random audio and
@@ -215,6 +215,8 @@ def speed(args) -> None:
         recipes = [("(a) seed recipe", lambda: seed_recipe(config, clips, labels, size, workdir))]
         store = write_store(clips, labels, workdir / "store")
         recipes.append(("(b) ours", lambda: our_recipe(config, store, size)))
+        # the seed's audio per step (32 clips of ~3 s): how much of b/a is the larger batch
+        recipes.append(("(b) ours, 96 s batches", lambda: our_recipe(config, store, size, batch_seconds=96)))
         if args.compile:
             recipes.append(("(b) ours + compile", lambda: our_recipe(config, store, size, compile=True)))
         for name, run in recipes:
@@ -247,14 +249,15 @@ def report(rows: dict, size, peak: float, peak_how: str, args) -> None:
 
 
 class EvalRecorder:
-    """Keeps fit's held-out records."""
+    """Keeps fit's held-out records, printing each as it comes."""
 
-    def __init__(self):
-        self.evals = []
+    def __init__(self, label: str):
+        self.label, self.evals = label, []
 
     def log(self, name: str, **values) -> None:
         if name == "eval":
             self.evals.append(values)
+            print(f"{self.label}: {values}", flush=True)
 
 
 def learning(epochs: float) -> None:
@@ -270,7 +273,7 @@ def learning(epochs: float) -> None:
         torch.manual_seed(cfg.train.seed)
         network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer)
         evaluator = Evaluator(store, eval_rows, model.processor(tokenizer, network.config, store.sample_rate))
-        recorder = EvalRecorder()
+        recorder = EvalRecorder(label)
         train = cfg.train.model_copy(update={"epochs": epochs, "checkpoint_every": 0, **changes})
         summary = fit(network, store, rows, evaluator, train, recorder)
         results[f"{label} ({summary['precision']})"] = (recorder.evals, summary)
@@ -292,12 +295,11 @@ def main() -> None:
     parser.add_argument("--clips", type=int, help="corpus size (default: 4620 for base, 256 for tiny)")
     parser.add_argument("--steps", type=int, help="steps of each recipe, warm-up included")
     parser.add_argument("--compile", action="store_true", help="also time ours with train.compile")
-    parser.add_argument("--learning", type=float, metavar="EPOCHS", help="also compare learning on the embedded corpus")
+    parser.add_argument("--learning", type=float, metavar="EPOCHS",
+                        help="instead of timing: compare learning on the embedded corpus over EPOCHS epochs")
     parser.add_argument("--out", help="write the speed figures to this JSON file")
     args = parser.parse_args()
-    speed(args)
-    if args.learning:
-        learning(args.learning)
+    learning(args.learning) if args.learning else speed(args)
     print(f"\ncommand: python bench/train_speed.py {' '.join(sys.argv[1:])}")
 
 
