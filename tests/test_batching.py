@@ -111,3 +111,12 @@ def test_collate_without_labels_has_no_labels(make_store):
 @pytest.mark.parametrize("clip", [np.zeros(10, np.float32), np.full(10, 0.5, np.float32)])
 def test_normalize_of_a_constant_clip_is_finite_zero(clip):
     assert np.all(batching.normalize(clip) == 0)
+
+
+def test_pad_rounds_the_width_up_to_a_multiple():
+    from ctc_asr.batching import pad
+
+    batch = pad([np.ones(1001, np.float32), np.arange(10, dtype=np.float32)], multiple=500)
+    assert batch["input_values"].shape == (2, 1500)
+    assert batch["attention_mask"].sum(-1).tolist() == [1001, 10]
+    assert batch["input_values"][:, 1001:].abs().sum() == 0

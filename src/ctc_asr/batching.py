@@ -32,9 +32,10 @@ def normalize(samples: np.ndarray) -> np.ndarray:
     return (samples - samples.mean()) / np.sqrt(samples.var() + 1e-7)
 
 
-def pad(clips: list[np.ndarray]) -> dict[str, torch.Tensor]:
-    """Each clip normalised on its own samples, then zero-padded; the mask marks real samples."""
-    width = max(len(c) for c in clips)
+def pad(clips: list[np.ndarray], multiple: int = 1) -> dict[str, torch.Tensor]:
+    """Each clip normalised on its own samples, then zero-padded to a multiple of `multiple`
+    samples past the longest; the mask marks real samples."""
+    width = -(-max(len(c) for c in clips) // multiple) * multiple
     inputs = np.zeros((len(clips), width), np.float32)
     mask = np.zeros((len(clips), width), np.int64)
     for k, clip in enumerate(clips):
@@ -43,9 +44,9 @@ def pad(clips: list[np.ndarray]) -> dict[str, torch.Tensor]:
     return {"input_values": torch.from_numpy(inputs), "attention_mask": torch.from_numpy(mask)}
 
 
-def collate(store: Store, rows: np.ndarray, with_labels: bool = True) -> dict[str, torch.Tensor]:
+def collate(store: Store, rows: np.ndarray, with_labels: bool = True, multiple: int = 1) -> dict[str, torch.Tensor]:
     """Pad a batch (see `pad`); labels padded with -100."""
-    batch = pad([store.audio(i) for i in rows])
+    batch = pad([store.audio(i) for i in rows], multiple)
     if with_labels:
         labels = [store.labels(i) for i in rows]
         padded = np.full((len(labels), max(len(x) for x in labels)), -100, np.int64)
@@ -56,17 +57,22 @@ def collate(store: Store, rows: np.ndarray, with_labels: bool = True) -> dict[st
 
 
 class PlannedBatches(torch.utils.data.Dataset):
-    """The k-th planned batch, this process's share of it, collated: what data-loader workers build."""
+    """The k-th planned batch, this process's share of it, collated: what data-loader workers build.
 
-    def __init__(self, store: Store, rows: np.ndarray, plan: list[np.ndarray], ranks: Ranks):
-        self.store, self.rows, self.plan, self.ranks = store, rows, plan, ranks
+    Widths are rounded up to a multiple of `multiple` samples: with few distinct batch shapes,
+    cuDNN and torch.compile reuse what they worked out for a shape (exact padding keeps
+    the results the same).
+    """
+
+    def __init__(self, store: Store, rows: np.ndarray, plan: list[np.ndarray], ranks: Ranks, multiple: int = 1):
+        self.store, self.rows, self.plan, self.ranks, self.multiple = store, rows, plan, ranks, multiple
 
     def __len__(self) -> int:
         return len(self.plan)
 
     def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
         mine, share = shard(self.rows[self.plan[k]], self.ranks)
-        return {**collate(self.store, mine), "share": torch.tensor(share)}
+        return {**collate(self.store, mine, multiple=self.multiple), "share": torch.tensor(share)}
 
 
 def loader(batches: PlannedBatches, workers: int, pin_memory: bool) -> torch.utils.data.DataLoader:

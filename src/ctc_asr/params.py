@@ -125,6 +125,7 @@ class TrainParams(Section):
     eval_every: int = Field(100, ge=1)
     eval_utterances: int = Field(64, ge=1)
     seed: int = 0
+    pad_multiple_seconds: float = Field(0.25, ge=0)
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     gradient_checkpointing: bool = False
     compile: bool = False

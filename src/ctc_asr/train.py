@@ -143,7 +143,8 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     run = resume(trainer, checkpoints, ranks)
     if history and run.step:
         history.rewind(run.step)
-    batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], ranks)
+    multiple = max(1, round(cfg.pad_multiple_seconds * store.sample_rate))
+    batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], ranks, multiple)
     loss_sum, updates = (torch.tensor(x, device=device) for x in run.window[:2])
     window = run.window[2]
     started = time.perf_counter() - run.seconds
