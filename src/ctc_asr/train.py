@@ -1,8 +1,8 @@
 """The training loop: AdamW with linear warmup and decay over length-bucketed, exactly padded batches.
 
-On a GPU: mixed precision, fused AdamW, batches built by data-loader workers, no waiting
-on the GPU except at log steps. Several processes through torchrun (see distributed.py).
-Resumes from the last checkpoint when given one of the same settings.
+On a GPU: mixed precision, fused AdamW, batches built by data-loader workers, losses summed
+on the device and read once per log step. Several processes through torchrun (see
+distributed.py). Resumes from the last checkpoint when given one of the same settings.
 """
 
 import math
@@ -64,7 +64,31 @@ class Progress:
     skipped: int = 0
     recent_loss: float = float("nan")
     held_out: dict = field(default_factory=dict)
-    window: tuple[float, float, int] = (0.0, 0.0, 0)  # loss sum, updates and steps since the last log
+    window: tuple[float, float, int] = (0.0, 0.0, 0)  # see Window.saved
+
+
+class Window:
+    """The steps since the last log: their loss sum and update count stay on the device."""
+
+    def __init__(self, device: torch.device, saved: tuple[float, float, int]):
+        self.loss_sum, self.updates = (torch.tensor(x, device=device) for x in saved[:2])
+        self.steps = saved[2]
+
+    def add(self, loss: torch.Tensor, updated: torch.Tensor) -> None:
+        self.loss_sum += torch.where(updated, loss, 0.0)
+        self.updates += updated
+        self.steps += 1
+
+    def saved(self) -> tuple[float, float, int]:
+        """(loss sum, updates, steps), the first two averaged over processes."""
+        return (*distributed.mean_over_processes(torch.stack([self.loss_sum, self.updates])).tolist(), self.steps)
+
+    def close(self) -> tuple[float, int]:
+        """The mean loss of the updates made, and the number of steps skipped; then start afresh."""
+        loss_sum, updates, steps = self.saved()
+        self.loss_sum.zero_(), self.updates.zero_()
+        self.steps = 0
+        return (loss_sum / updates if updates else float("nan")), steps - int(updates)
 
 
 def prepare(model: Wav2Vec2ForCTC, cfg: TrainParams, device: torch.device) -> None:
@@ -145,26 +169,18 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
         history.rewind(run.step)
     multiple = max(1, round(cfg.pad_multiple_seconds * store.sample_rate))
     batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], ranks, multiple)
-    loss_sum, updates = (torch.tensor(x, device=device) for x in run.window[:2])
-    window = run.window[2]
+    window = Window(device, run.window)
     started = time.perf_counter() - run.seconds
     progress = tqdm(loader(batches, cfg.workers, device.type == "cuda"), desc="train", unit="step",
                     initial=run.step, total=len(plan), disable=not ranks.main)
     for run.step, batch in enumerate(progress, start=run.step + 1):
         epoch, positions = plan[run.step - 1]
-        loss, updated = trainer.step(batch)
-        loss_sum += torch.where(updated, loss, 0.0)
-        updates += updated
-        window += 1
+        window.add(*trainer.step(batch))
         run.audio_seconds += lengths[positions].sum() / store.sample_rate
         last = run.step == len(plan)
         if run.step % cfg.log_every == 0 or last:
-            # the only wait for the GPU: reading the loss
-            loss_total, update_count = distributed.mean_over_processes(torch.stack([loss_sum, updates])).tolist()
-            run.skipped += window - int(update_count)
-            run.recent_loss = loss_total / update_count if update_count else float("nan")
-            loss_sum.zero_(), updates.zero_()
-            window = 0
+            run.recent_loss, skipped = window.close()
+            run.skipped += skipped
             if history:
                 history.log("steps", step=run.step, epoch=round(epoch, 3), loss=round(run.recent_loss, 4),
                             learning_rate=trainer.schedule.get_last_lr()[0])
@@ -175,7 +191,7 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
                 history.log("eval", step=run.step, epoch=round(epoch, 3), **run.held_out)
         if checkpoints and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and not last:
             run.seconds = time.perf_counter() - started
-            run.window = (*distributed.mean_over_processes(torch.stack([loss_sum, updates])).tolist(), window)
+            run.window = window.saved()
             save(trainer, checkpoints, run, ranks)
     run.seconds = time.perf_counter() - started
     return {
