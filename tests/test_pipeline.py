@@ -245,3 +245,34 @@ def test_bad_audio_stops_download_or_is_counted(repo, first_run, tmp_path, on_er
         assert rejects["reason"].tolist() == ["not readable audio"] and "broken.wav" in rejects["item"].iloc[0]
         report = json.loads((repo / "metrics/download.json").read_text())
         assert report["rejected"] == {"not readable audio": 1} and report["utterances"] == {"test": 1, "train": 1}
+
+
+def test_a_killed_train_stage_resumes_on_the_next_repro(repo, first_run):
+    import signal
+    import time
+
+    params = repo / "params.yaml"
+    original = params.read_text()
+    checkpoint = repo / "models/checkpoint/last.pt"
+    try:
+        set_params(repo, {"train": {"epochs": 30, "batch_seconds": 3, "log_every": 1, "eval_every": 50,
+                                    "checkpoint_every": 10, "workers": 0, "gpus": 1}})
+        env = dict(os.environ, PYTHONPATH=str(repo / "src"), DVC_NO_ANALYTICS="1",
+                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        killed = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not checkpoint.exists() and killed.poll() is None:
+            time.sleep(0.02)
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait()
+        assert checkpoint.exists(), "the run ended before it could be killed"
+        done = run(repo, sys.executable, "-m", "dvc", "repro")
+        assert stages_run(done.stdout) == ["train", "evaluate"]
+        resumed_at = int(re.search(r"resuming at step (\d+)", done.stdout + done.stderr).group(1))
+        train = json.loads((repo / "metrics/train.json").read_text())
+        steps = pd.read_csv(repo / "metrics/train/steps.tsv", sep="\t")["step"].tolist()
+        assert 0 < resumed_at < train["steps"]
+        assert steps == list(range(1, train["steps"] + 1))  # records before the checkpoint kept, none twice
+        assert not checkpoint.exists()
+    finally:
+        params.write_text(original)
