@@ -43,7 +43,6 @@ from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Co
 
 from ctc_asr import manifest, model, params, vocab
 from ctc_asr.batching import normalize
-from ctc_asr.model import device
 from ctc_asr.params import TrainParams
 from ctc_asr.store import Store, Writer
 from ctc_asr.train import Evaluator, fit, plan_epochs

@@ -56,7 +56,8 @@ def current() -> Ranks:
     return Ranks(dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else Ranks()
 
 
-def device(ranks: Ranks) -> torch.device:
+def device() -> torch.device:
+    """This process's GPU (torchrun's LOCAL_RANK), else the CPU."""
     if not torch.cuda.is_available():
         return torch.device("cpu")
     return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))

@@ -157,7 +157,7 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     Under torchrun only the first process evaluates and writes history and checkpoints
     (pass evaluator and history there); every process gets the same `checkpoints`.
     """
-    ranks, device = distributed.current(), distributed.device(distributed.current())
+    ranks, device = distributed.current(), distributed.device()
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)  # HF draws SpecAugment masks from numpy's global generator
     prepare(model, cfg, device)
