@@ -56,13 +56,6 @@ def current() -> Ranks:
     return Ranks(dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else Ranks()
 
 
-def device() -> torch.device:
-    """This process's GPU (torchrun's LOCAL_RANK), else the CPU."""
-    if not torch.cuda.is_available():
-        return torch.device("cpu")
-    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-
-
 def shard(rows: np.ndarray, ranks: Ranks) -> tuple[np.ndarray, float]:
     """This process's clips of a batch and their share of it.
 

@@ -11,7 +11,8 @@ SCRATCH = "scratch"
 
 
 def device() -> torch.device:
-    """Where training and inference run: the GPU when there is one."""
+    """Where training and inference run: the GPU when there is one (under torchrun, the
+    process's own: distributed.join makes it the current device)."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

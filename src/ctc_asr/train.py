@@ -19,6 +19,7 @@ from . import distributed, precision
 from .batching import PlannedBatches, length_batches, loader
 from .checkpoint import Checkpoints, random_state, restore_random_state
 from .history import History
+from .model import device as model_device
 from .padding import clip_wise_group_norm
 from .params import TrainParams
 from .scoring import score
@@ -119,8 +120,7 @@ class Trainer:
         if self.ranks.world > 1:
             # Unused parameters: layers skipped by layerdrop, the mask embedding when nothing is masked.
             unused = model.config.layerdrop > 0 or model.config.mask_time_prob == 0
-            self.wrapped = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
-                                                   find_unused_parameters=unused)
+            self.wrapped = DistributedDataParallel(model, find_unused_parameters=unused)
 
     def step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """One update; the batch's weighted loss and whether the update happened (both on device)."""
@@ -157,7 +157,7 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     Under torchrun only the first process evaluates and writes history and checkpoints
     (pass evaluator and history there); every process gets the same `checkpoints`.
     """
-    ranks, device = distributed.current(), distributed.device()
+    ranks, device = distributed.current(), model_device()
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)  # HF draws SpecAugment masks from numpy's global generator
     prepare(model, cfg, device)
