@@ -5,23 +5,38 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
+# One stamp per torch requirement: asking for another one (TORCH=torch after a CPU install) reinstalls torch.
+TORCH_STAMP := $(VENV)/.torch-$(subst /,_,$(subst =,_,$(subst $() ,_,$(TORCH))))
 
-.PHONY: setup repro test clean
+.PHONY: setup repro test test-fast lint clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(TORCH_STAMP): | $(BIN)/python
+	rm -f $(VENV)/.torch-*
+	$(BIN)/python -m pip uninstall --quiet --yes torch 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(TORCH_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 repro: setup
 	dvc repro
 
-test: setup
-	python -m pytest
+test: setup           ## the whole suite: unit tests, lint and the end-to-end dvc runs (a few minutes)
+	python -m pytest -n 2
+
+test-fast: setup      ## the edit-test loop: everything but the end-to-end dvc runs (under a minute)
+	python -m pytest -n 2 -m "not e2e"
+
+lint: setup
+	ruff check .
 
 clean:
 	rm -rf $(VENV) data models dvc_plots

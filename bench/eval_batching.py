@@ -18,9 +18,10 @@ import torch
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
 from ctc_asr import params
-from ctc_asr.batching import normalize
+from ctc_asr.batching import standardize
+from ctc_asr.inference import logits
 from ctc_asr.model import device
-from ctc_asr.transcribe import logits
+from ctc_asr.sources.timit import modelled_seconds
 
 CONFIGS = {
     "base": {},  # Wav2Vec2Config() is wav2vec2-base: group norm, 12 layers x 768
@@ -37,14 +38,14 @@ def architecture(name: str) -> dict:
 
 
 def timit_like_clips(count: int, rng: np.random.Generator, rate: int = 16000) -> list[np.ndarray]:
-    seconds = np.clip(rng.lognormal(np.log(2.9), 0.35, count), 1.0, 7.0)
-    return [rng.standard_normal(int(s * rate)).astype(np.float32) * 0.1 for s in seconds]
+    """Random audio with TIMIT's length distribution (as modelled in ctc_asr.sources.timit)."""
+    return [rng.standard_normal(int(s * rate)).astype(np.float32) * 0.1 for s in modelled_seconds(count, rng)]
 
 
 @torch.inference_mode()
 def one_at_a_time(model: Wav2Vec2ForCTC, clips: list[np.ndarray]) -> list[torch.Tensor]:
     on = next(model.parameters()).device
-    return [model(torch.from_numpy(normalize(c))[None].to(on)).logits[0].float().cpu() for c in clips]
+    return [model(torch.from_numpy(standardize(c))[None].to(on)).logits[0].float().cpu() for c in clips]
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:

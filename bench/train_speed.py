@@ -6,13 +6,13 @@
     python bench/train_speed.py --config tiny    # CPU smoke test: a tiny model, under a minute
 
 Both recipes run in this process, on the same device, on the same clips: random audio and
-random labels (~14 characters a second) with TIMIT's length distribution (log-normal, mean
-~3 s, 1-7 s), already normalised, as the notebook's map() left them.
+random labels (~14 characters a second) with TIMIT's length distribution (as modelled by
+ctc_asr.sources.timit.modelled_seconds), already normalised, as the notebook's map() left them.
   (a) seed: HF Trainer, batch 32, group_by_length, fp16 (GPU only), gradient checkpointing,
       frozen feature encoder, rows in Python-list format padded by the notebook's collator;
-  (b) ours: ctc_asr.train.fit with params.yaml's train defaults and presets/timit-tuned.yaml's
-      batch_seconds, workers and frozen encoder: bf16 autocast where the GPU has it, fused AdamW,
-      exact padded batches built by data-loader workers from a memory-mapped store.
+  (b) ours: ctc_asr.train.fit with params.yaml's train section under presets/timit-tuned.yaml
+      (100 s batches, 4 workers, frozen encoder), and again with 256 s batches: bf16 autocast
+      where the GPU has it, fused AdamW, exact padded batches built by data-loader workers.
 The GPU is synchronised at both ends of each timing. (a) is timed over its steps 6-30: it pads
 each batch to its longest clip, so its batch shapes seldom repeat and later steps pay the same
 per-shape costs (cuDNN plans). (b) pads to multiples of 0.25 s and is timed over its second
@@ -41,11 +41,10 @@ import torch
 from eval_batching import timit_like_clips
 from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr import manifest, model, params, vocab
-from ctc_asr.batching import normalize
-from ctc_asr.params import TrainParams
+from ctc_asr import model, params, presets, tables, vocab
+from ctc_asr.batching import standardize
 from ctc_asr.store import Store, Writer
-from ctc_asr.train import Evaluator, fit, plan_epochs
+from ctc_asr.train import Evaluator, fit, held_out_rows, kept_rows, plan_epochs
 
 RATE, VOCAB = 16000, 32
 CONFIGS = {
@@ -55,7 +54,13 @@ CONFIGS = {
 SIZES = {"base": dict(clips=4620, warmup=5, steps=30), "tiny": dict(clips=256, warmup=2, steps=6)}
 OUR_EPOCHS = 2  # ours is timed over its second epoch: by then each of its bucketed batch shapes has been seen
 SEED_BATCH = 32
-TUNED = dict(batch_seconds=256, workers=4, freeze_feature_encoder=True)  # presets/timit-tuned.yaml
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def tuned_train_params():
+    """params.yaml's train section with presets/timit-tuned.yaml applied (batch, workers, frozen encoder, ...)."""
+    return presets.load(PROJECT / "presets/timit-tuned.yaml", PROJECT / "params.yaml",
+                        {"data": {"timit": {"root": "unused"}}}).train
 
 
 def forward_flops(config: Wav2Vec2Config, samples: int) -> tuple[float, float]:
@@ -104,7 +109,7 @@ def peak_flops() -> tuple[float, str]:
 
 def corpus(count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     rng = np.random.default_rng(0)
-    clips = [normalize(c).astype(np.float32) for c in timit_like_clips(count, rng, RATE)]
+    clips = [standardize(c).astype(np.float32) for c in timit_like_clips(count, rng, RATE)]
     labels = [rng.integers(1, VOCAB, max(1, int(len(c) / RATE * 14)), dtype=np.int32) for c in clips]
     return clips, labels
 
@@ -189,10 +194,10 @@ def write_store(clips, labels, folder: Path) -> Store:
 def our_recipe(config, store: Store, **changes) -> dict:
     rows = store.rows("train")
     lengths = store.index["audio_length"].to_numpy()
-    settings = dict(TUNED, learning_rate=1e-4, warmup_steps=2, eval_every=10**9, checkpoint_every=0, **changes)
-    plan = plan_epochs(lengths, TrainParams(epochs=OUR_EPOCHS, **settings), RATE)
+    tuned = tuned_train_params().replace(epochs=OUR_EPOCHS, warmup_steps=2, eval_every=10**9, checkpoint_every=0, **changes)
+    plan = plan_epochs(lengths, tuned, RATE)
     first_epoch = sum(epoch <= OUR_EPOCHS - 1 for epoch, _ in plan)
-    cfg = TrainParams(epochs=OUR_EPOCHS, log_every=first_epoch, **settings)  # the clock reads at both ends
+    cfg = tuned.replace(log_every=first_epoch)  # the clock reads at both ends
     torch.manual_seed(0)
     network = Wav2Vec2ForCTC(config)
     clock = Clock()
@@ -215,8 +220,8 @@ def speed(args) -> None:
         recipes = [("(a) seed recipe", lambda: seed_recipe(config, clips, labels, size, workdir))]
         store = write_store(clips, labels, workdir / "store")
         recipes.append(("(b) ours", lambda: our_recipe(config, store)))
-        # the seed's audio per step (32 clips of ~3 s): how much of b/a is the larger batch
-        recipes.append(("(b) ours, 96 s batches", lambda: our_recipe(config, store, batch_seconds=96)))
+        # a GPU-sized batch: how much more a larger batch gives than the seed's ~100 s of audio a step
+        recipes.append(("(b) ours, 256 s batches", lambda: our_recipe(config, store, batch_seconds=256)))
         if args.compile:
             recipes.append(("(b) ours + compile", lambda: our_recipe(config, store, compile=True)))
         for name, run in recipes:
@@ -265,17 +270,16 @@ def learning(epochs: float) -> None:
     """WER/CER at equal epochs on the embedded corpus: fp32 against the defaults."""
     cfg = params.load()
     store = Store(Path("data/encoded"))
-    decisions = manifest.read_table(Path("data/filtered/train.tsv"))
-    rows = np.flatnonzero(store.index["id"].isin(decisions.loc[decisions["kept"], "id"]))
+    rows = kept_rows(store, tables.read(Path("data/filtered/decisions.tsv")))
     tokenizer = vocab.tokenizer(Path("data/vocab.json"))
-    eval_rows = np.sort(np.random.default_rng(cfg.train.seed).permutation(store.rows("test"))[: cfg.train.eval_utterances])
+    eval_rows = held_out_rows(store, cfg.train.eval_utterances, cfg.train.seed)
     results = {}
     for label, changes in (("fp32", {"precision": "fp32"}), ("defaults", {})):
         torch.manual_seed(cfg.train.seed)
         network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer)
         evaluator = Evaluator(store, eval_rows, model.processor(tokenizer, network.config, store.sample_rate))
         recorder = EvalRecorder(label)
-        train = cfg.train.model_copy(update={"epochs": epochs, "checkpoint_every": 0, **changes})
+        train = cfg.train.replace(epochs=epochs, checkpoint_every=0, **changes)
         summary = fit(network, store, rows, evaluator, train, recorder)
         results[f"{label} ({summary['precision']})"] = (recorder.evals, summary)
     print(f"\nembedded corpus, {len(rows)} training clips, {epochs} epochs; WER / CER on {len(eval_rows)} held-out clips")

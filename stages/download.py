@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ctc_asr import manifest, params, sources
+from ctc_asr import params, sources
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.rejects import Rejects
 from ctc_asr.reports import split_counts, write_json
@@ -15,8 +15,7 @@ def main() -> None:
     data = params.load().data
     rejects = Rejects(data.on_error)
     frame = sources.download(data, OUT, rejects)
-    REJECTS.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_table(rejects.table(), REJECTS)
+    note = rejects.save(REJECTS)
     write_json(METRICS, {
         "source": data.source,
         "utterances": split_counts(frame),
@@ -24,7 +23,6 @@ def main() -> None:
         "hours": {s: round(float(x) / 3600, 3) for s, x in frame.groupby("split")["seconds"].sum().items()},
         "rejected": rejects.counts(),
     })
-    note = f"; {len(rejects.rows)} rejected, listed in {REJECTS}" if rejects.rows else ""
     print(f"download: {len(frame)} utterances from {data.source} -> {OUT / 'manifest.tsv'}{note}")
 
 

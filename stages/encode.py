@@ -1,11 +1,11 @@
-"""encode: decode every clip to mono 16 kHz float32 and its transcript to label ids, in one store."""
+"""encode: decode every clip to mono float32 at encode.sample_rate and its transcript to label ids, in one store."""
 
 import json
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ctc_asr import audio, manifest, params, store, vocab
+from ctc_asr import audio, corpus, params, store, vocab
 from ctc_asr.errors import BadInput, exit_on_user_error
 from ctc_asr.rejects import Rejects
 from ctc_asr.reports import write_json
@@ -27,7 +27,7 @@ def checked_audio(row, tokens: dict[str, int], sample_rate: int):
 @exit_on_user_error
 def main() -> None:
     cfg = params.load()
-    frame = manifest.read(TRANSCRIPTS)
+    frame = corpus.read(TRANSCRIPTS)
     tokenizer = vocab.tokenizer(VOCAB)
     tokens = json.loads(VOCAB.read_text())
     rejects = Rejects(cfg.data.on_error)
@@ -36,11 +36,9 @@ def main() -> None:
             samples = rejects.check(row.id, checked_audio, row, tokens, cfg.encode.sample_rate)
             if samples is not None:
                 writer.add({k: v for k, v in row._asdict().items() if k not in DROP}, samples, tokenizer(row.text).input_ids)
-    REJECTS.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_table(rejects.table(), REJECTS)
+    note = rejects.save(REJECTS)
     write_json(METRICS, {"utterances": len(frame) - len(rejects.rows), "rejected": rejects.counts()})
-    print(f"encode: {len(frame) - len(rejects.rows)} utterances at {cfg.encode.sample_rate} Hz -> {OUT}"
-          + (f"; {len(rejects.rows)} rejected, listed in {REJECTS}" if rejects.rows else ""))
+    print(f"encode: {len(frame) - len(rejects.rows)} utterances at {cfg.encode.sample_rate} Hz -> {OUT}{note}")
 
 
 if __name__ == "__main__":

@@ -5,13 +5,13 @@ from pathlib import Path
 
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import manifest, params
+from ctc_asr import params, tables
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.evaluation import analyse
+from ctc_asr.inference import greedy_texts
 from ctc_asr.model import device
 from ctc_asr.reports import write_json
 from ctc_asr.store import Store
-from ctc_asr.transcribe import transcribe
 
 MODEL, ENCODED = Path("models/ctc"), Path("data/encoded")
 METRICS, PREDICTIONS, DETAILS = Path("metrics/eval.json"), Path("metrics/predictions.tsv"), Path("metrics/eval")
@@ -26,15 +26,14 @@ def main() -> None:
     rows = encoded.rows("test")
     test = encoded.index.iloc[rows]
     started = time.perf_counter()
-    hypotheses = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg.batch_size, progress=True)
+    hypotheses = greedy_texts(network, processor, [encoded.audio(i) for i in rows], cfg.batch_size, progress=True)
     compute_seconds = time.perf_counter() - started
     result = analyse(test, hypotheses, cfg.duration_buckets, cfg.group_by, cfg.top_errors)
-    manifest.write_table(result.predictions, PREDICTIONS)
-    DETAILS.mkdir(parents=True, exist_ok=True)
+    tables.write(result.predictions, PREDICTIONS)
     for name, table in result.groups.items():
-        manifest.write_table(table, DETAILS / f"by_{name}.tsv")
-    manifest.write_table(result.top_errors, DETAILS / "top_errors.tsv")
-    manifest.write_table(result.char_errors, DETAILS / "char_errors.tsv")
+        tables.write(table, DETAILS / f"by_{name}.tsv")
+    tables.write(result.top_errors, DETAILS / "top_errors.tsv")
+    tables.write(result.char_errors, DETAILS / "char_errors.tsv")
     audio_seconds = float(test["seconds"].sum())
     durations = result.groups["duration"].set_index("duration")
     write_json(METRICS, {

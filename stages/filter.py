@@ -1,21 +1,21 @@
 """filter: choose the training clips (length window, CTC feasibility); a reason for each drop.
 
 Clips outside the length window are dropped as asked; a clip too short for its transcript
-is bad input and stops the stage unless data.on_error is skip. Only train is filtered:
-the test split is scored whole, so WER stays comparable whatever the filter keeps.
+is bad input and stops the stage unless data.on_error is skip. Only train is filtered: every
+test clip that encode kept is scored, so WER stays comparable whatever the filter keeps.
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from ctc_asr import filters, manifest, params
+from ctc_asr import filters, model, params, tables
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.rejects import Rejects
 from ctc_asr.reports import write_json
 from ctc_asr.store import Store
 
-ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/train.tsv"), Path("metrics/filter.json")
+ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("metrics/filter.json")
 REJECTS = Path("metrics/rejects/filter.tsv")
 
 
@@ -25,14 +25,13 @@ def main() -> None:
     encoded = Store(ENCODED)
     rows = encoded.rows("train")
     needs = np.array([filters.frames_needed(encoded.labels(i)) for i in rows], dtype=np.int64)
-    decisions = filters.decide(encoded.index.iloc[rows], needs, cfg.filter.min_seconds, cfg.filter.max_seconds)
+    geometry = model.architecture(cfg.model.pretrained, cfg.model.scratch, cfg.model.config)
+    decisions = filters.decide(encoded.index.iloc[rows], needs, cfg.filter.min_seconds, cfg.filter.max_seconds, geometry)
     rejects = Rejects(cfg.data.on_error)
     for bad in filters.infeasible(decisions):
         rejects.reject(bad.item, bad)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_table(decisions, OUT)
-    REJECTS.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_table(rejects.table(), REJECTS)
+    tables.write(decisions, OUT)
+    rejects.save(REJECTS)
     dropped = decisions.loc[~decisions["kept"], "reason"].value_counts()
     write_json(METRICS, {
         "train_utterances": len(decisions), "kept": int(decisions["kept"].sum()),

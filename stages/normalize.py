@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ctc_asr import manifest, params
+from ctc_asr import corpus, params
 from ctc_asr.errors import BadInput, exit_on_user_error
 from ctc_asr.rejects import Rejects
 from ctc_asr.reports import split_counts, write_json
@@ -15,16 +15,14 @@ REJECTS = Path("metrics/rejects/normalize.tsv")
 @exit_on_user_error
 def main() -> None:
     cfg = params.load()
-    frame = manifest.read(MANIFEST)
+    frame = corpus.read(MANIFEST)
     frame = frame.assign(raw_text=frame["text"], text=[normalize(t, cfg.normalize.chars_to_ignore) for t in frame["text"]])
     empty = frame["text"] == ""
     rejects = Rejects(cfg.data.on_error)
     for row in frame[empty].itertuples():
         rejects.reject(row.id, BadInput(row.id, "empty after normalization", repr(row.raw_text)))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write(frame[~empty], OUT)
-    REJECTS.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_table(rejects.table(), REJECTS)
+    corpus.write(frame[~empty], OUT)
+    rejects.save(REJECTS)
     write_json(METRICS, {"kept": split_counts(frame[~empty]), "dropped_empty": split_counts(frame[empty])})
     print(f"normalize: {int((~empty).sum())} transcripts kept, {int(empty.sum())} empty after normalization dropped")
 

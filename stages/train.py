@@ -7,22 +7,18 @@ A rerun after a kill resumes from models/checkpoint (kept by DVC across runs: pe
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from ctc_asr import distributed, manifest, model, params, vocab
+from ctc_asr import distributed, model, params, tables, vocab
 from ctc_asr.card import model_card
-from ctc_asr.checkpoint import Checkpoints, fingerprint
+from ctc_asr.checkpoint import Checkpoints
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.history import History
 from ctc_asr.reports import write_json
 from ctc_asr.store import Store
-from ctc_asr.train import Evaluator, fit
+from ctc_asr.train import Evaluator, fit, held_out_rows, kept_rows, run_key
 
-ENCODED, KEPT, VOCAB = Path("data/encoded"), Path("data/filtered/train.tsv"), Path("data/vocab.json")
+ENCODED, DECISIONS, VOCAB = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("data/vocab.json")
 OUT, CHECKPOINT = Path("models/ctc"), Path("models/checkpoint")
 HISTORY, METRICS = Path("metrics/train"), Path("metrics/train.json")
-# Knobs that change how fast a run goes, not what it computes: a checkpoint stays valid across them.
-RUNTIME_KNOBS = {"workers", "compile", "gpus", "checkpoint_every", "gradient_checkpointing"}
 
 
 @exit_on_user_error
@@ -32,21 +28,16 @@ def main() -> None:
         sys.exit(distributed.relaunch(cfg.train.gpus, __file__))
     ranks = distributed.join()
     encoded = Store(ENCODED)
-    decisions = manifest.read_table(KEPT)
-    train_rows = np.flatnonzero(encoded.index["id"].isin(decisions.loc[decisions["kept"], "id"]))
+    train_rows = kept_rows(encoded, tables.read(DECISIONS))
+    eval_rows = held_out_rows(encoded, cfg.train.eval_utterances, cfg.train.seed)
     tokenizer = vocab.tokenizer(VOCAB)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
-    eval_rows = np.random.default_rng(cfg.train.seed).permutation(encoded.rows("test"))[: cfg.train.eval_utterances]
-    checkpoints = Checkpoints(CHECKPOINT, fingerprint(
-        model=cfg.model.model_dump(), train=cfg.train.model_dump(exclude=RUNTIME_KNOBS), vocab=VOCAB.read_text(),
-        train_ids=encoded.index["id"].iloc[train_rows].tolist(), eval_ids=encoded.index["id"].iloc[eval_rows].tolist(),
-        lengths=encoded.index["audio_length"].iloc[train_rows].tolist(),
-    ))
+    checkpoints = Checkpoints(CHECKPOINT, run_key(cfg.model, cfg.train, VOCAB.read_text(), encoded, train_rows, eval_rows))
     history = evaluator = None
     if ranks.main:
         history = History(HISTORY, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
-        evaluator = Evaluator(encoded, np.sort(eval_rows), processor)
+        evaluator = Evaluator(encoded, eval_rows, processor)
     summary = fit(network, encoded, train_rows, evaluator, cfg.train, history, checkpoints)
     if not ranks.main:
         return

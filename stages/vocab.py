@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from ctc_asr import manifest, vocab
+from ctc_asr import corpus, vocab
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.reports import write_json
 
@@ -12,7 +12,7 @@ TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/vocab.
 
 @exit_on_user_error
 def main() -> None:
-    frame = manifest.read(TRANSCRIPTS)
+    frame = corpus.read(TRANSCRIPTS)
     tokens = vocab.build(frame.loc[frame["split"] == "train", "text"])
     unseen = vocab.unseen(frame.loc[frame["split"] == "test", "text"], tokens)
     OUT.write_text(json.dumps(tokens, indent=1, ensure_ascii=False) + "\n")

@@ -1,23 +1,33 @@
-"""Fixtures shared by several unit-test files: a tiny wav2vec2 config, a vocab, a store."""
+"""Fixtures shared by several unit-test files: params.yaml's values, a tiny wav2vec2 config, a vocab, a store."""
 
 import json
 import os
+from pathlib import Path
 
 # Never reach for the model hub: a missing model must fail at once, not after a timeout.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import pytest
+import torch
 
-from ctc_asr import store as store_module  # noqa: E402
-from ctc_asr import vocab as vocab_module  # noqa: E402
+from ctc_asr import params
+from ctc_asr import store as store_module
+from ctc_asr import vocab as vocab_module
 
-# The machine is shared with a training job: one thread is plenty for models this small.
+# Models this small gain nothing from more threads, and test processes run side by side.
 torch.set_num_threads(1)
+
+PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 
 SAMPLE_RATE = 16000
 SENTENCES = ["hello world", "a cat sat", "the dog ran", "don't look"]
+
+
+@pytest.fixture(scope="session")
+def defaults() -> params.Params:
+    """The project's params.yaml: the one home of every default (change a section with `.replace`)."""
+    return params.load(PARAMS_FILE)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Train a tiny model on a fabricated corpus in a process of its own (tests that kill it or run torchrun).
 
 python tests/fit_script.py FOLDER SETTINGS_JSON: FOLDER holds store/ and vocab.json (see
-test_train_runs.py); writes FOLDER/<name>/summary.json, weights.pt and history there.
+test_train_runs.py), SETTINGS_JSON changes params.yaml's train section; writes
+FOLDER/<name>/summary.json, weights.pt and history there.
 """
 
 import json
@@ -10,10 +11,9 @@ from pathlib import Path
 
 import torch
 
-from ctc_asr import distributed, model, vocab
+from ctc_asr import distributed, model, params, vocab
 from ctc_asr.checkpoint import Checkpoints
 from ctc_asr.history import History
-from ctc_asr.params import TrainParams
 from ctc_asr.store import Store
 from ctc_asr.train import Evaluator, fit
 
@@ -26,7 +26,7 @@ TINY = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermed
 def main() -> None:
     folder, settings = Path(sys.argv[1]), json.loads(sys.argv[2])
     name, mask = settings.pop("name"), settings.pop("mask_time_prob", 0.0)
-    cfg = TrainParams(**settings)
+    cfg = params.load(Path(__file__).resolve().parents[1] / "params.yaml").train.replace(**settings)
     if cfg.gpus > 1 and not distributed.launched():
         sys.exit(distributed.relaunch(cfg.gpus, __file__))
     ranks = distributed.join()

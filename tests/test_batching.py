@@ -110,7 +110,7 @@ def test_collate_without_labels_has_no_labels(make_store):
 
 @pytest.mark.parametrize("clip", [np.zeros(10, np.float32), np.full(10, 0.5, np.float32)])
 def test_normalize_of_a_constant_clip_is_finite_zero(clip):
-    assert np.all(batching.normalize(clip) == 0)
+    assert np.all(batching.standardize(clip) == 0)
 
 
 def test_pad_rounds_the_width_up_to_a_multiple():

@@ -1,6 +1,8 @@
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ import soundfile as sf
 import torch
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import audio, model, transcribe
+from ctc_asr import audio, inference, model
 from ctc_asr.card import model_card
 from ctc_asr.cli import main
 
@@ -41,7 +43,7 @@ def run(capsys, *argv):
 def test_text_output_matches_the_library_transcription(capsys, model_dir, recordings):
     lines = run(capsys, "--model", model_dir, *recordings)
     network, processor = Wav2Vec2ForCTC.from_pretrained(model_dir), Wav2Vec2Processor.from_pretrained(model_dir)
-    expected = transcribe.transcribe(network, processor, [audio.load(p, 16000) for p in recordings])
+    expected = inference.greedy_texts(network, processor, [audio.load(p, 16000) for p in recordings])
     assert lines == [f"{p}\t{text}" for p, text in zip(recordings, expected)]
 
 
@@ -90,3 +92,47 @@ def test_model_card_carries_data_settings_and_results(model_dir):
     assert 'Wav2Vec2ForCTC.from_pretrained("models/ctc")' in card
     (model_dir / "README.md").write_text(card)
     assert Wav2Vec2ForCTC.from_pretrained(model_dir).config.vocab_size > 0  # a card does not get in the way
+
+
+def test_preset_command_merges_a_preset_and_settings(tmp_path, capsys):
+    import yaml
+
+    project = Path(__file__).resolve().parents[1]
+    target = tmp_path / "params.yaml"
+    shutil.copy(project / "params.yaml", target)
+    main(["preset", str(project / "presets/timit-tuned.yaml"), "data.timit.root=/corpora/TIMIT", "train.epochs=2",
+          "--params", str(target)])
+    written = yaml.safe_load(target.read_text())
+    assert written["data"]["timit"] == {"root": "/corpora/TIMIT", "keep_sa": False, "test_set": "core"}
+    assert written["train"]["epochs"] == 2 and written["filter"]["max_seconds"] == 8.0
+    assert "train.epochs" in capsys.readouterr().out
+
+
+def test_preset_command_refuses_a_setting_without_a_value(tmp_path, capsys):
+    project = Path(__file__).resolve().parents[1]
+    with pytest.raises(SystemExit) as exited:
+        main(["preset", str(project / "presets/timit-seed.yaml"), "data.timit.root", "--params", str(tmp_path / "p.yaml")])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.startswith("error: data.timit.root: expected KEY=VALUE")
+
+
+def test_gate_command_passes_equal_metrics_and_fails_a_rise(tmp_path, monkeypatch, capsys):
+    project = Path(__file__).resolve().parents[1]
+    shutil.copy(project / "params.yaml", tmp_path / "params.yaml")  # gate limits: 0 by default
+    metrics = tmp_path / "metrics" / "eval.json"
+    metrics.parent.mkdir()
+    metrics.write_text(json.dumps({"wer": 0.5, "cer": 0.2}))
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "baseline"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    main(["gate", "HEAD"])
+    out = capsys.readouterr().out
+    assert "| wer | 0.5 | 0.5 | +0.0000 |" in out and "gate: passed" in out
+    metrics.write_text(json.dumps({"wer": 0.6, "cer": 0.2}))
+    with pytest.raises(SystemExit) as exited:
+        main(["gate", "HEAD"])
+    assert exited.value.code == 1 and "wer rose from 0.5 to 0.6" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["gate", "no-such-branch"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: no-such-branch: not a git commit, branch or tag here"

@@ -1,39 +1,15 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
+from transformers import Wav2Vec2Config
 
 from ctc_asr import filters
 
-SAMPLE_COUNTS = [0, 1, 5, 9, 10, 100, 319, 399, 400, 401, 719, 720, 721, 1000, 4321, 16000, 16319, 16320, 48000, 160007]
+WAV2VEC2 = Wav2Vec2Config()  # the conv stack of every wav2vec2 checkpoint: 400-sample receptive field, 320-sample hop
 
 
 def hand_frames(n: int) -> int:
-    # The conv stack has a 400-sample receptive field and a 320-sample hop.
     return 0 if n < 400 else (n - 400) // 320 + 1
-
-
-def test_output_frames_matches_transformers(tiny_config):
-    model = Wav2Vec2ForCTC(Wav2Vec2Config(**tiny_config, vocab_size=5))
-    reference = model._get_feat_extract_output_lengths(torch.tensor(SAMPLE_COUNTS)).numpy()
-    frames = filters.output_frames(np.array(SAMPLE_COUNTS))
-    big = np.array(SAMPLE_COUNTS) >= 400
-    np.testing.assert_array_equal(frames[big], reference[big])
-    np.testing.assert_array_equal(frames, np.maximum(reference, 0))
-
-
-def test_output_frames_matches_receptive_field_arithmetic():
-    assert filters.output_frames(np.array(SAMPLE_COUNTS)).tolist() == [hand_frames(n) for n in SAMPLE_COUNTS]
-
-
-@pytest.mark.parametrize("n", [0, 1, 9, 100, 399])
-def test_tiny_clips_give_zero_frames_not_negative(n):
-    assert filters.output_frames(np.array([n]))[0] == 0
-
-
-def test_one_second_gives_49_frames():
-    assert filters.output_frames(np.array([16000]))[0] == 49
 
 
 @pytest.mark.parametrize("labels, needed", [
@@ -50,7 +26,7 @@ def test_decide_gives_reasons_and_keeps_the_rest():
         "seconds": lengths / 16000, "audio_length": lengths,
     })
     needs = np.array([1, 1, 50, 49, 10])
-    decisions = filters.decide(index, needs, min_seconds=0.5, max_seconds=4.0)
+    decisions = filters.decide(index, needs, min_seconds=0.5, max_seconds=4.0, config=WAV2VEC2)
     assert decisions["id"].tolist() == index["id"].tolist()
     assert decisions["kept"].tolist() == [False, False, False, True, True]
     reasons = decisions["reason"].tolist()
@@ -66,7 +42,7 @@ def test_decide_works_on_a_slice_of_an_index():
     lengths = np.array([16000, 800, 16000])
     index = pd.DataFrame({"id": ["a", "b", "c"], "seconds": lengths / 16000, "audio_length": lengths})
     part = index.iloc[[1, 2]]
-    decisions = filters.decide(part, np.array([5, 5]), 0.0, 4.0)
+    decisions = filters.decide(part, np.array([5, 5]), 0.0, 4.0, WAV2VEC2)
     assert decisions["id"].tolist() == ["b", "c"]
     assert decisions["kept"].tolist() == [False, True]
 
@@ -76,8 +52,18 @@ def test_infeasible_clips_become_bad_input_naming_the_clip():
     from ctc_asr.rejects import Rejects
 
     index = pd.DataFrame({"id": ["ok", "cramped"], "seconds": [1.0, 1.0], "audio_length": [16000, 16000]})
-    decisions = filters.decide(index, np.array([10, 500]), 0.0, 10.0)
+    decisions = filters.decide(index, np.array([10, 500]), 0.0, 10.0, WAV2VEC2)
     [bad] = filters.infeasible(decisions)
     assert bad.item == "cramped" and bad.reason == filters.INFEASIBLE and "49 frames < 500" in str(bad)
     with pytest.raises(BadInput, match="cramped"):
         Rejects("fail").reject(bad.item, bad)
+
+
+def test_decide_counts_frames_with_the_models_own_conv_geometry():
+    # one conv layer, kernel 400, stride 160: 10 ms frames instead of wav2vec2's 20 ms
+    coarse = Wav2Vec2Config(conv_dim=[8], conv_kernel=[400], conv_stride=[160], num_feat_extract_layers=1)
+    index = pd.DataFrame({"id": ["a"], "seconds": [1.0], "audio_length": [16000]})
+    needs = np.array([80])  # more than wav2vec2's 49 frames, fewer than this stack's 98
+    assert filters.decide(index, needs, 0.0, 4.0, WAV2VEC2)["kept"].tolist() == [False]
+    decisions = filters.decide(index, needs, 0.0, 4.0, coarse)
+    assert decisions["frames"].tolist() == [98] and decisions["kept"].tolist() == [True]

@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from ctc_asr import params
 from ctc_asr.errors import BadInput, UserError
-from ctc_asr.params import DataParams, HubParams
 from ctc_asr.rejects import Rejects
 from ctc_asr.sources import download
 
 datasets = pytest.importorskip("datasets")
 
 # split: [(file name, format, seconds, sample rate, text, speaker)]
+DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
+
 ITEMS = {
     "train": [("a.flac", "FLAC", 0.5, 16000, "The first train clip.", "alice"),
               ("b.wav", "WAV", 0.7, 22050, "A second one, in WAV.", "bob"),
@@ -66,8 +68,8 @@ def dataset(tmp_path):
 
 def hub(folder: Path, out_dir: Path, rejects: Rejects | None = None, **changes):
     fields = dict(name=str(folder), text_column="sentence", audio_column="audio", speaker_column="client")
-    cfg = HubParams(**{**fields, **changes})
-    return download(DataParams(source="hub", hub=cfg), out_dir, rejects or Rejects("fail"))
+    cfg = DATA.hub.replace(**{**fields, **changes})
+    return download(DATA.replace(source="hub", hub=cfg), out_dir, rejects or Rejects("fail"))
 
 
 def test_rows_per_split_with_text_and_speaker(dataset, tmp_path):
@@ -83,7 +85,7 @@ def test_audio_is_written_with_its_suffix_and_duration(dataset, tmp_path):
     out = tmp_path / "out"
     frame = hub(dataset, out).set_index("text")
     for items in ITEMS.values():
-        for name, fmt, seconds, rate, text, speaker in items:
+        for name, fmt, seconds, rate, text, _speaker in items:
             row = frame.loc[text]
             path = out / row.path
             assert path.suffix == Path(name).suffix and path.is_relative_to(out / "audio")
@@ -100,8 +102,8 @@ def test_limit_caps_each_split(dataset, tmp_path):
 
 
 def test_without_speaker_column_speaker_is_unknown(dataset, tmp_path):
-    cfg = HubParams(name=str(dataset), text_column="sentence")
-    frame = download(DataParams(source="hub", hub=cfg), tmp_path / "out", Rejects("fail"))
+    cfg = DATA.hub.replace(name=str(dataset), text_column="sentence")
+    frame = download(DATA.replace(source="hub", hub=cfg), tmp_path / "out", Rejects("fail"))
     assert set(frame["speaker"]) == {"unknown"}
 
 

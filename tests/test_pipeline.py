@@ -1,7 +1,9 @@
 """End to end: `dvc repro` on a tiny config in a temporary git repository.
 
 Checks every output and metrics file, then that changing one train param reruns train and
-evaluate and nothing else.
+evaluate and nothing else. Each test leaves params.yaml as it found it (see `params_kept`),
+and a test that needs the outputs to match params.yaml brings them there first (`settled`),
+so the tests pass in any order.
 """
 
 import json
@@ -21,7 +23,8 @@ pytestmark = pytest.mark.e2e
 PROJECT = Path(__file__).resolve().parents[1]
 TINY = {
     # A corpus this small may have test characters training never saw: drop those clips, don't stop.
-    "data": {"on_error": "skip", "synthetic": {"test_sentences": 6, "train_speakers": 3, "test_speakers": 2, "utterances_per_speaker": 3}},
+    "data": {"on_error": "skip",
+             "synthetic": {"test_sentences": 6, "train_speakers": 3, "test_speakers": 2, "utterances_per_speaker": 3}},
     "model": {"scratch": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
                           "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}},
     "train": {"epochs": 2, "batch_seconds": 6, "warmup_steps": 1, "log_every": 1, "eval_every": 2, "eval_utterances": 3},
@@ -83,6 +86,23 @@ def first_run(repo: Path) -> str:
     return run(repo, sys.executable, "-m", "dvc", "repro").stdout
 
 
+@pytest.fixture(autouse=True)
+def params_kept(request):
+    """Whatever a test does to params.yaml is undone after it."""
+    if "repo" not in request.fixturenames:
+        yield
+        return
+    path = request.getfixturevalue("repo") / "params.yaml"
+    original = path.read_text()
+    yield
+    path.write_text(original)
+
+
+def settled(repo: Path) -> None:
+    """Outputs up to date with params.yaml (a test before may have left them for other values)."""
+    run(repo, sys.executable, "-m", "dvc", "repro")
+
+
 def test_repro_runs_every_stage_in_order(first_run):
     assert stages_run(first_run) == ["download", "normalize", "vocab", "encode", "filter", "train", "evaluate"]
 
@@ -102,7 +122,7 @@ def test_outputs_and_metrics(repo, first_run):
 
     for name in ("audio.f32", "labels.i32", "index.tsv", "store.json"):
         assert (repo / "data/encoded" / name).is_file()
-    decisions = pd.read_csv(repo / "data/filtered/train.tsv", sep="\t")
+    decisions = pd.read_csv(repo / "data/filtered/decisions.tsv", sep="\t")
     assert len(decisions) == 9
     assert json.loads((repo / "metrics/filter.json").read_text())["train_utterances"] == 9
 
@@ -164,51 +184,55 @@ def test_dvc_reads_metrics_and_plots(repo, first_run):
 
 
 def test_gate_passes_unchanged_metrics_and_fails_a_worse_wer(repo, first_run):
+    settled(repo)
     run(repo, "git", "add", "-A")
     run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline", "--allow-empty")
-    passed = run(repo, sys.executable, "stages/gate.py", "HEAD")
-    assert "gate: passed" in passed.stdout and "metrics/eval.json" in passed.stdout
+    passed = run(repo, sys.executable, "-m", "ctc_asr", "gate", "HEAD")
+    assert "gate: passed" in passed.stdout and "| wer |" in passed.stdout
     metrics = repo / "metrics/eval.json"
     original = metrics.read_text()
     try:
         metrics.write_text(json.dumps({**json.loads(original), "wer": json.loads(original)["wer"] + 0.1}))
-        failed = run(repo, sys.executable, "stages/gate.py", "HEAD", check=False)
+        failed = run(repo, sys.executable, "-m", "ctc_asr", "gate", "HEAD", check=False)
     finally:
         metrics.write_text(original)
     assert failed.returncode == 1
-    assert "wer rose from" in failed.stderr and "| metrics/eval.json" in failed.stdout
-    typo = run(repo, sys.executable, "stages/gate.py", "no-such-branch", check=False)
+    assert "wer rose from" in failed.stderr and "| wer |" in failed.stdout
+    typo = run(repo, sys.executable, "-m", "ctc_asr", "gate", "no-such-branch", check=False)
     assert typo.returncode == 2 and error_lines(typo.stderr) == ["error: no-such-branch: not a git commit, branch or tag here"]
 
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, first_run):
+    settled(repo)
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == []
     set_params(repo, {"train": {"learning_rate": 0.002}})
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "evaluate"]
 
 
 def test_bad_params_stop_a_stage_with_one_line(repo, first_run):
-    params = repo / "params.yaml"
-    original = params.read_text()
-    try:
-        set_params(repo, {"train": {"lerning_rate": 0.1}})
-        done = run(repo, sys.executable, "stages/train.py", check=False)
-    finally:
-        params.write_text(original)
+    set_params(repo, {"train": {"lerning_rate": 0.1}})
+    done = run(repo, sys.executable, "stages/train.py", check=False)
     assert done.returncode == 2
     [error] = error_lines(done.stderr)
     assert "train.lerning_rate" in error
 
 
 def test_exp_run_sets_a_variant_from_the_command_line(repo, first_run):
+    settled(repo)
     run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
-    # two processes: torchrun with gloo on a machine without GPUs
-    done = run(repo, sys.executable, "-m", "dvc", "exp", "run", "-S", "train.epochs=1", "-S", "train.gpus=2")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results", "--allow-empty")
+    before = (repo / "metrics/train.json").read_text()
+    # in a temporary copy, so the workspace stays as it was; two processes: torchrun with gloo on a CPU
+    done = run(repo, sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", "variant",
+               "-S", "train.epochs=1", "-S", "train.gpus=2")
     assert stages_run(done.stdout) == ["train", "evaluate"]
-    train = json.loads((repo / "metrics/train.json").read_text())
+    shown = json.loads(run(repo, sys.executable, "-m", "dvc", "exp", "show", "--json").stdout)
+    [variant] = [e for commit in shown for e in commit.get("experiments") or [] if e.get("name") == "variant"]
+    result = variant["revs"][0]["data"]
+    assert result["params"]["params.yaml"]["data"]["train"]["epochs"] == 1
+    train = result["metrics"]["metrics/train.json"]["data"]
     assert train["epochs"] == 1 and train["processes"] == 2
-    assert yaml.safe_load((repo / "params.yaml").read_text())["train"]["epochs"] == 1
+    assert (repo / "metrics/train.json").read_text() == before
 
 
 def recordings_corpus(folder: Path) -> Path:
@@ -226,24 +250,23 @@ def recordings_corpus(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("on_error", ["fail", "skip"])
-def test_bad_audio_stops_download_or_is_counted(repo, first_run, tmp_path, on_error):
+def test_bad_audio_stops_download_or_is_counted(repo, tmp_path, on_error):
     corpus = recordings_corpus(tmp_path / "recordings")
-    params = repo / "params.yaml"
-    original = params.read_text()
-    try:
-        set_params(repo, {"data": {"source": "manifest", "on_error": on_error, "manifest": {"path": str(corpus)}}})
-        done = run(repo, sys.executable, "stages/download.py", check=False)
-    finally:
-        params.write_text(original)
+    work = tmp_path / "work"  # a copy of the project's code and params: the stage writes there, not in repo
+    for folder in ("stages", "src"):
+        shutil.copytree(repo / folder, work / folder)
+    shutil.copy(repo / "params.yaml", work / "params.yaml")
+    set_params(work, {"data": {"source": "manifest", "on_error": on_error, "manifest": {"path": str(corpus)}}})
+    done = run(work, sys.executable, "stages/download.py", check=False)
     if on_error == "fail":
         assert done.returncode == 2
         [error] = error_lines(done.stderr)
         assert "broken.wav" in error and "not readable audio" in error
     else:
         assert done.returncode == 0, done.stderr
-        rejects = pd.read_csv(repo / "metrics/rejects/download.tsv", sep="\t")
+        rejects = pd.read_csv(work / "metrics/rejects/download.tsv", sep="\t")
         assert rejects["reason"].tolist() == ["not readable audio"] and "broken.wav" in rejects["item"].iloc[0]
-        report = json.loads((repo / "metrics/download.json").read_text())
+        report = json.loads((work / "metrics/download.json").read_text())
         assert report["rejected"] == {"not readable audio": 1} and report["utterances"] == {"test": 1, "train": 1}
 
 
@@ -251,28 +274,24 @@ def test_a_killed_train_stage_resumes_on_the_next_repro(repo, first_run):
     import signal
     import time
 
-    params = repo / "params.yaml"
-    original = params.read_text()
+    settled(repo)
     checkpoint = repo / "models/checkpoint/last.pt"
-    try:
-        set_params(repo, {"train": {"epochs": 30, "batch_seconds": 3, "log_every": 1, "eval_every": 50,
-                                    "checkpoint_every": 10, "workers": 0, "gpus": 1}})
-        env = dict(os.environ, PYTHONPATH=str(repo / "src"), DVC_NO_ANALYTICS="1",
-                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-        killed = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env, start_new_session=True,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while not checkpoint.exists() and killed.poll() is None:
-            time.sleep(0.02)
-        os.killpg(killed.pid, signal.SIGKILL)
-        killed.wait()
-        assert checkpoint.exists(), "the run ended before it could be killed"
-        done = run(repo, sys.executable, "-m", "dvc", "repro")
-        assert stages_run(done.stdout) == ["train", "evaluate"]
-        resumed_at = int(re.search(r"resuming at step (\d+)", done.stdout + done.stderr).group(1))
-        train = json.loads((repo / "metrics/train.json").read_text())
-        steps = pd.read_csv(repo / "metrics/train/steps.tsv", sep="\t")["step"].tolist()
-        assert 0 < resumed_at < train["steps"]
-        assert steps == list(range(1, train["steps"] + 1))  # records before the checkpoint kept, none twice
-        assert not checkpoint.exists()
-    finally:
-        params.write_text(original)
+    set_params(repo, {"train": {"epochs": 30, "batch_seconds": 3, "log_every": 1, "eval_every": 50,
+                                "checkpoint_every": 10, "workers": 0, "gpus": 1}})
+    env = dict(os.environ, PYTHONPATH=str(repo / "src"), DVC_NO_ANALYTICS="1",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    killed = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not checkpoint.exists() and killed.poll() is None:
+        time.sleep(0.02)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert checkpoint.exists(), "the run ended before it could be killed"
+    done = run(repo, sys.executable, "-m", "dvc", "repro")
+    assert stages_run(done.stdout) == ["train", "evaluate"]
+    resumed_at = int(re.search(r"resuming at step (\d+)", done.stdout + done.stderr).group(1))
+    train = json.loads((repo / "metrics/train.json").read_text())
+    steps = pd.read_csv(repo / "metrics/train/steps.tsv", sep="\t")["step"].tolist()
+    assert 0 < resumed_at < train["steps"]
+    assert steps == list(range(1, train["steps"] + 1))  # records before the checkpoint kept, none twice
+    assert not checkpoint.exists()

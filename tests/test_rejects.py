@@ -10,7 +10,7 @@ def bad(item, reason, detail=""):
 
 def test_fail_reraises_the_bad_input():
     rejects = Rejects("fail")
-    with pytest.raises(BadInput, match="a.wav: empty file"):
+    with pytest.raises(BadInput, match=r"a\.wav: empty file"):
         rejects.check("u1", bad, "a.wav", "empty file")
     assert rejects.rows == []
 

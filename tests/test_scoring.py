@@ -81,7 +81,7 @@ def test_most_frequent_counts_and_orders_pairs():
 
 
 def test_groups_pool_errors_within_each_value():
-    totals, table = score(["a b", "c d e f", "g"], ["a x", "c d e f", ""])
+    _totals, table = score(["a b", "c d e f", "g"], ["a x", "c d e f", ""])
     table = table.assign(speaker=["s1", "s1", "s2"], seconds=[1.0, 2.0, 0.5])
     groups = by_group(table, "speaker").set_index("speaker")
     assert groups.loc["s1", "wer"] == pytest.approx(1 / 6, abs=1e-4)  # pooled, not the mean of 1/2 and 0

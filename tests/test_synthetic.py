@@ -4,21 +4,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import manifest
+from ctc_asr import corpus, params
 from ctc_asr.errors import UserError
-from ctc_asr.params import DataParams, SyntheticParams
+from ctc_asr.params import SyntheticParams
 from ctc_asr.rejects import Rejects
 from ctc_asr.sources import download as source_download
 from ctc_asr.sources import synthetic
 from ctc_asr.sources.espeak import Espeak
 
+DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 SENTENCES = [f"Sentence number {k} is here." for k in range(40)]
 
 
 def small_cfg(**changes) -> SyntheticParams:
     fields = dict(test_sentences=10, train_speakers=6, test_speakers=3, utterances_per_speaker=4,
                   accents=["en", "en-us", "en-gb-x-rp"], variants=["m1", "f1", "m3", "f2"], seed=5)
-    return SyntheticParams(**{**fields, **changes})
+    return DATA.synthetic.replace(**{**fields, **changes})
 
 
 def test_plan_has_the_requested_counts():
@@ -74,7 +75,7 @@ def test_load_sentences_skips_comments_blanks_and_duplicates(tmp_path):
 
 
 def test_load_sentences_missing_file_is_rejected(tmp_path):
-    with pytest.raises(UserError, match="missing.txt"):
+    with pytest.raises(UserError, match=r"missing\.txt"):
         synthetic.load_sentences(str(tmp_path / "missing.txt"))
 
 
@@ -102,12 +103,12 @@ def test_download_writes_wavs_matching_the_manifest(tmp_path):
 
 
 def test_sources_download_writes_a_readable_manifest(tmp_path):
-    cfg = DataParams(synthetic=small_cfg(train_speakers=1, test_speakers=1, utterances_per_speaker=1))
+    cfg = DATA.replace(source="synthetic", synthetic=small_cfg(train_speakers=1, test_speakers=1, utterances_per_speaker=1))
     frame = source_download(cfg, tmp_path / "raw", Rejects("fail"))
-    written = manifest.read(tmp_path / "raw" / "manifest.tsv")
+    written = corpus.read(tmp_path / "raw" / "manifest.tsv")
     assert written["id"].tolist() == frame["id"].tolist()
     assert written["text"].tolist() == frame["text"].tolist()
-    assert list(written.columns[: len(manifest.COLUMNS)]) == manifest.COLUMNS
+    assert list(written.columns[: len(corpus.COLUMNS)]) == corpus.COLUMNS
 
 
 def test_unknown_voice_is_rejected():
@@ -122,10 +123,10 @@ def test_unknown_variant_is_rejected_although_the_engine_would_accept_it():
 
 SYNTHESIZE_EVERY_DEFAULT_VARIANT = """
 import hashlib, sys
-from ctc_asr.params import HUMAN_VARIANTS
+from ctc_asr import params
 from ctc_asr.sources.espeak import Espeak
 engine, digest = Espeak(), hashlib.sha256()
-for variant in HUMAN_VARIANTS:
+for variant in params.load(sys.argv[1]).data.synthetic.variants:
     engine.set_voice("en-us+" + variant)
     digest.update(engine.synthesize("Glue the sheet to the dark blue background.", 160, 50).tobytes())
 print(digest.hexdigest())
@@ -138,6 +139,7 @@ def test_default_voices_sound_the_same_in_every_run():
     import subprocess
     import sys
 
-    runs = [subprocess.run([sys.executable, "-c", SYNTHESIZE_EVERY_DEFAULT_VARIANT], capture_output=True,
+    params_file = Path(__file__).resolve().parents[1] / "params.yaml"
+    runs = [subprocess.run([sys.executable, "-c", SYNTHESIZE_EVERY_DEFAULT_VARIANT, str(params_file)], capture_output=True,
                            text=True, check=True).stdout for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0].strip()) == 64

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import manifest
+from ctc_asr import corpus, params
 from ctc_asr.errors import UserError
-from ctc_asr.params import DataParams, TimitParams
 from ctc_asr.rejects import Rejects
 from ctc_asr.sources import download
 
+DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 RATE = 16000
 # (split, region, speaker, sentence, samples, text): every length differs so seconds can be checked per row.
 UTTERANCES = [
@@ -41,7 +41,7 @@ def make_tree(root: Path, lower: bool = False) -> Path:
 
 
 def timit(root: Path, out_dir: Path, **changes):
-    frame = download(DataParams(source="timit", timit=TimitParams(root=str(root), **changes)), out_dir, Rejects("fail"))
+    frame = download(DATA.replace(source="timit", timit=DATA.timit.replace(root=str(root), **changes)), out_dir, Rejects("fail"))
     return frame.set_index("id", drop=False)
 
 
@@ -67,7 +67,7 @@ def test_rows_carry_timit_metadata(tree, tmp_path):
 
 def test_text_is_the_transcript_without_the_sample_numbers(tree, tmp_path):
     frame = timit(tree, tmp_path / "out")
-    for split, region, speaker, sentence, samples, text in NON_SA:
+    for _split, _region, speaker, sentence, _samples, text in NON_SA:
         assert frame.loc[expected_id(speaker, sentence), "text"] == text
 
 
@@ -82,7 +82,7 @@ def test_phn_and_wrd_paths_point_at_the_sibling_files(tree, tmp_path):
 def test_audio_is_copied_and_seconds_come_from_the_file(tree, tmp_path):
     out = tmp_path / "out"
     frame = timit(tree, out)
-    for split, region, speaker, sentence, samples, text in NON_SA:
+    for _split, _region, speaker, sentence, samples, _text in NON_SA:
         row = frame.loc[expected_id(speaker, sentence)]
         assert row.seconds == pytest.approx(samples / RATE, abs=1e-4)
         assert row.sample_rate == RATE
@@ -96,7 +96,7 @@ def test_audio_is_copied_and_seconds_come_from_the_file(tree, tmp_path):
 def test_manifest_file_matches_the_returned_frame(tree, tmp_path):
     out = tmp_path / "out"
     frame = timit(tree, out)
-    written = manifest.read(out / "manifest.tsv").set_index("id", drop=False)
+    written = corpus.read(out / "manifest.tsv").set_index("id", drop=False)
     assert sorted(written.index) == sorted(frame.index)
     assert (written.loc[frame.index, "text"] == frame["text"]).all()
     assert {"dialect_region", "sentence_type", "phn_path", "wrd_path"} <= set(written.columns)

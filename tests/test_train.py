@@ -1,19 +1,23 @@
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from ctc_asr import model
+from ctc_asr import model, params
 from ctc_asr.history import History
-from ctc_asr.params import TrainParams
 from ctc_asr.model import device
+from ctc_asr.params import TrainParams
 from ctc_asr.train import Evaluator, fit, plan_epochs
+
+TRAIN = params.load(Path(__file__).resolve().parents[1] / "params.yaml").train
 
 
 def cfg(**changes) -> TrainParams:
-    return TrainParams(**{"seed": 0, **changes})
+    """params.yaml's train section with `changes`."""
+    return TRAIN.replace(**{"seed": 0, **changes})
 
 
 def test_each_whole_epoch_covers_every_position_once():
@@ -120,7 +124,7 @@ def test_fit_logs_the_last_step_even_off_schedule(tmp_path, tiny_config, tokeniz
 @pytest.mark.parametrize("norm", ["group", "layer"])
 def test_a_padded_training_batch_gives_each_clip_its_own_loss(tiny_config, tokenizer, norm):
     from ctc_asr.batching import pad
-    from ctc_asr.padding import clip_wise_group_norm
+    from ctc_asr.group_norm import clip_wise_group_norm
 
     torch.manual_seed(0)
     network = model.build("scratch", {**tiny_config, "feat_extract_norm": norm}, {"ctc_loss_reduction": "mean"}, tokenizer)

@@ -27,19 +27,19 @@ def length_batches(lengths: np.ndarray, max_padded: int, rng: np.random.Generato
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def normalize(samples: np.ndarray) -> np.ndarray:
+def standardize(samples: np.ndarray) -> np.ndarray:
     """Zero mean, unit variance over the clip's own samples, as Wav2Vec2FeatureExtractor does."""
     return (samples - samples.mean()) / np.sqrt(samples.var() + 1e-7)
 
 
 def pad(clips: list[np.ndarray], multiple: int = 1) -> dict[str, torch.Tensor]:
-    """Each clip normalised on its own samples, then zero-padded to a multiple of `multiple`
+    """Each clip standardised on its own samples, then zero-padded to a multiple of `multiple`
     samples past the longest; the mask marks real samples."""
     width = -(-max(len(c) for c in clips) // multiple) * multiple
     inputs = np.zeros((len(clips), width), np.float32)
     mask = np.zeros((len(clips), width), np.int64)
     for k, clip in enumerate(clips):
-        inputs[k, :len(clip)] = normalize(clip)
+        inputs[k, :len(clip)] = standardize(clip)
         mask[k, :len(clip)] = 1
     return {"input_values": torch.from_numpy(inputs), "attention_mask": torch.from_numpy(mask)}
 

@@ -1,20 +1,21 @@
-"""Command line: python -m ctc_asr transcribe --model DIR FILE..."""
+"""Command line: python -m ctc_asr transcribe | gate | preset (see --help of each)."""
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
-import torch
-from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
-from transformers.utils import logging as hf_logging
+import yaml
 
-from . import audio
+from . import audio, gate, params, presets
 from .errors import UserError, exit_on_user_error
-from .model import device
-from .recording import Chunking, recording_logits, words_with_times
+
+GATED = {"wer": "max_wer_increase", "cer": "max_cer_increase"}
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ctc_asr", description="Speech recognition with a trained wav2vec2 CTC model.")
+    parser = argparse.ArgumentParser(prog="python -m ctc_asr",
+                                     description="Speech recognition with a trained wav2vec2 CTC model.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("transcribe", help="transcribe audio files (any format and rate libsndfile reads)",
                               description="Transcribe audio files; long recordings go in overlapping chunks.")
@@ -25,20 +26,25 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-seconds", type=float, default=20.0, help="length of each chunk (default: 20)")
     run.add_argument("--overlap-seconds", type=float, default=2.0, help="overlap of neighbouring chunks (default: 2)")
     run.add_argument("--batch-size", type=int, default=8, help="chunks per forward pass (default: 8)")
+    check = commands.add_parser("gate", help="fail when WER or CER rose since a git ref",
+                                description="Compare the workspace's metrics with those committed at REF; exit 1 when "
+                                            "WER or CER rose by more than params.yaml's gate section allows.")
+    check.add_argument("ref", nargs="?", default="HEAD", help="a commit, branch or tag (default: HEAD)")
+    check.add_argument("--metrics", default="metrics/eval.json", help="the metrics file (default: metrics/eval.json)")
+    preset = commands.add_parser("preset", help="merge a preset (and key=value settings) into params.yaml",
+                                 description="Write a preset's values into params.yaml, keeping its comments; "
+                                             "then run dvc repro or dvc exp run.")
+    preset.add_argument("preset", type=Path, help="a params file holding only overrides, e.g. presets/timit-seed.yaml")
+    preset.add_argument("settings", nargs="*", metavar="KEY=VALUE", help="more overrides, e.g. data.timit.root=/corpora/TIMIT")
+    preset.add_argument("--params", type=Path, default=Path("params.yaml"), help="the file to update (default: params.yaml)")
     return parser
 
 
-def _load_model(folder: str) -> tuple[Wav2Vec2ForCTC, Wav2Vec2Processor]:
-    hf_logging.disable_progress_bar()  # stdout and stderr carry transcripts and errors only
-    try:
-        return Wav2Vec2ForCTC.from_pretrained(folder).to(device()), Wav2Vec2Processor.from_pretrained(folder)
-    except OSError as error:
-        raise UserError(f"{folder}: not a model directory ({str(error).strip().splitlines()[0]})") from None
+def transcribe(args: argparse.Namespace) -> None:
+    import torch  # the heavy imports only for the command that needs them
 
+    from .longform import Chunking, recording_logits, words_with_times
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
     if args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1:
         raise UserError("--chunk-seconds must be > 0, --overlap-seconds >= 0 and --batch-size >= 1")
     for path in args.files:
@@ -49,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     for path in args.files:
         samples = audio.load(path, rate)
         with torch.inference_mode():
-            text, words = words_with_times(network, processor, recording_logits(network, samples, chunking, args.batch_size), rate)
+            scores = recording_logits(network, samples, chunking, args.batch_size)
+            text, words = words_with_times(network, processor, scores, rate)
         if args.format == "json":
             line = json.dumps({"file": path, "seconds": round(len(samples) / rate, 3), "text": text, "words": words},
                               ensure_ascii=False)
@@ -57,3 +64,48 @@ def main(argv: list[str] | None = None) -> None:
             line = text if len(args.files) == 1 else f"{path}\t{text}"
         print(line, flush=True)
 
+
+def _load_model(folder: str):
+    from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+    from transformers.utils import logging as hf_logging
+
+    from .model import device
+
+    hf_logging.disable_progress_bar()  # stdout and stderr carry transcripts and errors only
+    try:
+        return Wav2Vec2ForCTC.from_pretrained(folder).to(device()), Wav2Vec2Processor.from_pretrained(folder)
+    except OSError as error:
+        raise UserError(f"{folder}: not a model directory ({str(error).strip().splitlines()[0]})") from None
+
+
+def check_gate(args: argparse.Namespace) -> None:
+    limits = params.load().gate
+    old, new = gate.metrics_at(args.ref, args.metrics), gate.metrics_here(args.metrics)
+    print(gate.table(old, new, list(GATED), args.ref))
+    problems = gate.regressions(old, new, {name: getattr(limits, key) for name, key in GATED.items()})
+    for problem in problems:
+        print(f"gate: {problem}", file=sys.stderr)
+    if problems:
+        sys.exit(1)
+    print(f"gate: passed (WER and CER against {args.ref} within +{limits.max_wer_increase} / +{limits.max_cer_increase})")
+
+
+def apply_preset(args: argparse.Namespace) -> None:
+    overrides = {}
+    for setting in args.settings:
+        key, equals, value = setting.partition("=")
+        if not equals or not key:
+            raise UserError(f"{setting}: expected KEY=VALUE, e.g. data.timit.root=/corpora/TIMIT")
+        *parents, leaf = key.split(".")
+        node = overrides
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    changed = presets.apply(args.preset, args.params, overrides)
+    print(f"preset: {args.preset} -> {args.params} ({len(changed)} values set: {', '.join(changed)})")
+
+
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    {"transcribe": transcribe, "gate": check_gate, "preset": apply_preset}[args.command](args)

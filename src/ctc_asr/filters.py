@@ -1,27 +1,19 @@
 """Which training clips to keep: a length window plus CTC feasibility.
 
 CTC can only align a transcript if the model emits enough frames: one per label, plus a
-blank between each pair of equal neighbours ("ll" in "hello"). wav2vec2's conv stack
-turns samples into frames (about 50 a second at 16 kHz); a clip with fewer frames than
-its labels need gives an infinite loss and nothing to learn from.
+blank between each pair of equal neighbours ("ll" in "hello"). The model's conv stack
+turns samples into frames (50 a second at 16 kHz for wav2vec2's); a clip with fewer
+frames than its labels need gives an infinite loss and nothing to learn from.
 """
 
 import numpy as np
 import pandas as pd
+from transformers import Wav2Vec2Config
 
 from .errors import BadInput
+from .geometry import output_frames
 
-# The conv feature encoder every wav2vec2 checkpoint uses (Wav2Vec2Config defaults).
-CONV_KERNELS = (10, 3, 3, 3, 3, 2, 2)
-CONV_STRIDES = (5, 2, 2, 2, 2, 2, 2)
 INFEASIBLE = "too short for its transcript"
-
-
-def output_frames(samples: np.ndarray, kernels=CONV_KERNELS, strides=CONV_STRIDES) -> np.ndarray:
-    frames = np.asarray(samples, dtype=np.int64)
-    for kernel, stride in zip(kernels, strides):
-        frames = np.maximum((frames - kernel) // stride + 1, 0)
-    return frames
 
 
 def frames_needed(labels: np.ndarray) -> int:
@@ -29,9 +21,11 @@ def frames_needed(labels: np.ndarray) -> int:
     return len(labels) + int(np.count_nonzero(labels[1:] == labels[:-1]))
 
 
-def decide(index: pd.DataFrame, label_needs: np.ndarray, min_seconds: float, max_seconds: float) -> pd.DataFrame:
-    """One row per utterance of `index` with `kept` and, when dropped, the `reason`."""
-    frames = output_frames(index["audio_length"].to_numpy())
+def decide(index: pd.DataFrame, label_needs: np.ndarray, min_seconds: float, max_seconds: float,
+           config: Wav2Vec2Config) -> pd.DataFrame:
+    """One row per utterance of `index` with `kept` and, when dropped, the `reason`;
+    frames are counted with the conv geometry of `config`."""
+    frames = output_frames(config, index["audio_length"].to_numpy())
     seconds = index["seconds"].to_numpy()
     reason = np.select(
         [seconds < min_seconds, seconds > max_seconds, frames < label_needs],

@@ -1,15 +1,43 @@
-"""A regression gate over error rates: which metrics rose by more than their allowed margin."""
+"""A regression gate over error rates: which metrics rose by more than their allowed margin since a git ref."""
+
+import json
+import subprocess
+from pathlib import Path
+
+from .errors import UserError
 
 
-def regressions(diff: dict[str, dict], limits: dict[str, float]) -> list[str]:
-    """Problems in `diff` ({metric: {"old": x, "new": y}}, as `dvc metrics diff --json` gives
-    per file) for each metric of `limits` whose increase exceeds its limit."""
+def metrics_at(ref: str, path: str) -> dict:
+    """The JSON metrics file `path` as committed at git `ref`; empty when `ref` has none (no baseline yet)."""
+    if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True).returncode:
+        raise UserError(f"{ref}: not a git commit, branch or tag here")
+    shown = subprocess.run(["git", "show", f"{ref}:{path}"], capture_output=True, text=True)
+    return json.loads(shown.stdout) if shown.returncode == 0 else {}
+
+
+def metrics_here(path: str) -> dict:
+    if not Path(path).is_file():
+        raise UserError(f"{path}: not in the workspace (run dvc repro first)")
+    return json.loads(Path(path).read_text())
+
+
+def regressions(old: dict, new: dict, limits: dict[str, float]) -> list[str]:
+    """A line for each metric of `limits` that rose from `old` to `new` by more than its limit."""
     problems = []
     for name, limit in limits.items():
-        entry = diff.get(name) or {}
-        old, new = entry.get("old"), entry.get("new")
-        if new is None:
-            problems.append(f"{name}: not in the workspace's metrics (run dvc repro first)")
-        elif old is not None and new - old > limit + 1e-12:
-            problems.append(f"{name} rose from {old} to {new} (+{new - old:.4f}, allowed +{limit})")
+        before, after = old.get(name), new.get(name)
+        if after is None:
+            problems.append(f"{name}: not in the workspace's metrics")
+        elif before is not None and after - before > limit + 1e-12:
+            problems.append(f"{name} rose from {before} to {after} (+{after - before:.4f}, allowed +{limit})")
     return problems
+
+
+def table(old: dict, new: dict, names: list[str], ref: str) -> str:
+    """Markdown: each metric at `ref`, in the workspace, and the change."""
+    lines = [f"| metric | {ref} | workspace | change |", "| --- | --- | --- | --- |"]
+    for name in names:
+        before, after = old.get(name), new.get(name)
+        change = f"{after - before:+.4f}" if None not in (before, after) else "-"
+        lines.append(f"| {name} | {before} | {after} | {change} |")
+    return "\n".join(lines)

@@ -23,6 +23,23 @@ def _check_keys(fields: dict[str, Any], where: str) -> None:
         raise UserError(f"{where}: {', '.join(unknown)} not a Wav2Vec2Config field")
 
 
+def _load_error(pretrained: str, error: OSError) -> UserError:
+    first_line = str(error).strip().splitlines()[0]
+    return UserError(f"model.pretrained: cannot load {pretrained!r} ({first_line})")
+
+
+def architecture(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any]) -> Wav2Vec2Config:
+    """The config `build` would give the model, without loading any weights."""
+    _check_keys(overrides, "model.config")
+    if pretrained == SCRATCH:
+        _check_keys(scratch, "model.scratch")
+        return Wav2Vec2Config(**{**scratch, **overrides})
+    try:
+        return Wav2Vec2Config.from_pretrained(pretrained, **overrides)
+    except OSError as error:
+        raise _load_error(pretrained, error) from None
+
+
 def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], tokenizer: Wav2Vec2CTCTokenizer) -> Wav2Vec2ForCTC:
     """A CTC model whose output layer matches `tokenizer`, with `[PAD]` as the blank.
 
@@ -38,15 +55,16 @@ def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], t
         # A checkpoint fine-tuned on another alphabet has a head of another size: replace it.
         return Wav2Vec2ForCTC.from_pretrained(pretrained, ignore_mismatched_sizes=True, **overrides, **head)
     except OSError as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise UserError(f"model.pretrained: cannot load {pretrained!r} ({first_line})") from None
+        raise _load_error(pretrained, error) from None
 
 
 def processor(tokenizer: Wav2Vec2CTCTokenizer, config: Wav2Vec2Config, sample_rate: int) -> Wav2Vec2Processor:
     """Normalise each clip; pass an attention mask only to layer-norm models.
 
-    Group-norm models (wav2vec2-base) were pre-trained on unmasked zero padding, so HF
-    feeds them no mask; layer-norm models (large, and our scratch default) need one.
+    HF's convention: group-norm models (wav2vec2-base, and the scratch default) get no mask,
+    since wav2vec2-base was pre-trained on unmasked zero padding; layer-norm models (large)
+    get one. This project's own batching always passes a mask and keeps group norm exact
+    (group_norm.py); the processor is for users of the saved model.
     """
     features = Wav2Vec2FeatureExtractor(
         feature_size=1, sampling_rate=sample_rate, padding_value=0.0, do_normalize=True,

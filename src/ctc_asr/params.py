@@ -9,29 +9,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import UserError
 
 
-ENGLISH_ACCENTS = ("en", "en-029", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
-                   "en-gb-x-rp", "en-us", "en-us-nyc")
-HUMAN_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f4",
-                  "klatt", "klatt2", "klatt3", "klatt4", "Andy", "Annie", "Lee", "Michael", "aunty",
-                  "edward", "john", "linda", "max", "paul", "robert", "steph", "travis")
-
-
 class Section(BaseModel):
+    """A params section. No field has a default: params.yaml is the one place values live."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def replace(self, **changes: Any):
+        """A validated copy with `changes` applied."""
+        return type(self).model_validate({**self.model_dump(), **changes})
 
 
 class SyntheticParams(Section):
-    sentences: str = "harvard"
-    test_sentences: int = Field(120, ge=1)
-    train_speakers: int = Field(32, ge=1)
-    test_speakers: int = Field(8, ge=1)
-    utterances_per_speaker: int = Field(20, ge=1)
-    accents: list[str] = Field(default_factory=lambda: list(ENGLISH_ACCENTS), min_length=1)
-    variants: list[str] = Field(default_factory=lambda: list(HUMAN_VARIANTS), min_length=1)
-    words_per_minute: tuple[int, int] = (120, 200)
-    pitch: tuple[int, int] = (30, 70)
-    jitter: float = Field(0.05, ge=0, le=0.5)
-    seed: int = 0
+    sentences: str
+    test_sentences: int = Field(ge=1)
+    train_speakers: int = Field(ge=1)
+    test_speakers: int = Field(ge=1)
+    utterances_per_speaker: int = Field(ge=1)
+    accents: list[str] = Field(min_length=1)
+    variants: list[str] = Field(min_length=1)
+    words_per_minute: tuple[int, int]
+    pitch: tuple[int, int]
+    jitter: float = Field(ge=0, le=0.5)
+    seed: int
 
     @model_validator(mode="after")
     def _ranges(self):
@@ -43,26 +42,26 @@ class SyntheticParams(Section):
 
 
 class TimitParams(Section):
-    root: str | None = None
-    keep_sa: bool = False
-    test_set: Literal["full", "core", "dev"] = "full"
+    root: str | None
+    keep_sa: bool
+    test_set: Literal["full", "core", "dev"]
 
 
 class HubParams(Section):
-    name: str | None = None
-    config: str | None = None
-    revision: str | None = None
-    data_dir: str | None = None
-    train_split: str = "train"
-    test_split: str = "test"
-    audio_column: str = "audio"
-    text_column: str = "text"
-    speaker_column: str | None = None
-    limit: int | None = Field(None, ge=1)
+    name: str | None
+    config: str | None
+    revision: str | None
+    data_dir: str | None
+    train_split: str
+    test_split: str
+    audio_column: str
+    text_column: str
+    speaker_column: str | None
+    limit: int | None = Field(ge=1)
 
 
-class RecordingsParams(Section):
-    path: str | None = None
+class ManifestParams(Section):
+    path: str | None
 
 
 # The key each source cannot do without.
@@ -70,13 +69,13 @@ REQUIRED = {"timit": "root", "hub": "name", "manifest": "path"}
 
 
 class DataParams(Section):
-    source: Literal["synthetic", "timit", "hub", "manifest"] = "synthetic"
-    on_error: Literal["fail", "skip"] = "fail"
-    max_seconds: float = Field(60.0, gt=0)
-    synthetic: SyntheticParams = SyntheticParams()
-    timit: TimitParams = TimitParams()
-    hub: HubParams = HubParams()
-    manifest: RecordingsParams = RecordingsParams()
+    source: Literal["synthetic", "timit", "hub", "manifest"]
+    on_error: Literal["fail", "skip"]
+    reject_over_seconds: float = Field(gt=0)
+    synthetic: SyntheticParams
+    timit: TimitParams
+    hub: HubParams
+    manifest: ManifestParams
 
     @model_validator(mode="after")
     def _source_has_its_key(self):
@@ -87,16 +86,16 @@ class DataParams(Section):
 
 
 class NormalizeParams(Section):
-    chars_to_ignore: str = ',?.!-;:"'
+    chars_to_ignore: str
 
 
 class EncodeParams(Section):
-    sample_rate: int = Field(16000, gt=0)
+    sample_rate: int = Field(gt=0)
 
 
 class FilterParams(Section):
-    min_seconds: float = Field(0.0, ge=0)
-    max_seconds: float = Field(4.0, gt=0)
+    min_seconds: float = Field(ge=0)
+    max_seconds: float = Field(gt=0)
 
     @model_validator(mode="after")
     def _range(self):
@@ -108,37 +107,37 @@ class FilterParams(Section):
 
 
 class ModelParams(Section):
-    pretrained: str = "scratch"
-    scratch: dict[str, Any] = Field(default_factory=dict)
-    config: dict[str, Any] = Field(default_factory=dict)
+    pretrained: str
+    scratch: dict[str, Any]
+    config: dict[str, Any]
 
 
 class TrainParams(Section):
-    epochs: float = Field(10, gt=0)
-    batch_seconds: float = Field(60, gt=0)
-    learning_rate: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    warmup_steps: int = Field(100, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    freeze_feature_encoder: bool = False
-    log_every: int = Field(10, ge=1)
-    eval_every: int = Field(100, ge=1)
-    eval_utterances: int = Field(64, ge=1)
-    seed: int = 0
-    pad_multiple_seconds: float = Field(0.25, ge=0)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
-    gradient_checkpointing: bool = False
-    compile: bool = False
-    workers: int = Field(2, ge=0)
-    gpus: int = Field(1, ge=1)
-    checkpoint_every: int = Field(200, ge=0)
+    epochs: float = Field(gt=0)
+    batch_seconds: float = Field(gt=0)
+    learning_rate: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    warmup_steps: int = Field(ge=0)
+    max_grad_norm: float = Field(gt=0)
+    freeze_feature_encoder: bool
+    log_every: int = Field(ge=1)
+    eval_every: int = Field(ge=1)
+    eval_utterances: int = Field(ge=1)
+    seed: int
+    pad_multiple_seconds: float = Field(ge=0)
+    precision: Literal["auto", "fp32", "bf16", "fp16"]
+    gradient_checkpointing: bool
+    compile: bool
+    workers: int = Field(ge=0)
+    gpus: int = Field(ge=1)
+    checkpoint_every: int = Field(ge=0)
 
 
 class EvaluateParams(Section):
-    batch_size: int = Field(16, ge=1)
-    duration_buckets: list[float] = Field(default_factory=lambda: [2.0, 4.0, 8.0])
-    group_by: list[str] = Field(default_factory=lambda: ["speaker"])
-    top_errors: int = Field(20, ge=1)
+    batch_size: int = Field(ge=1)
+    duration_buckets: list[float]
+    group_by: list[str]
+    top_errors: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _increasing(self):
@@ -149,19 +148,19 @@ class EvaluateParams(Section):
 
 
 class GateParams(Section):
-    max_wer_increase: float = Field(0.0, ge=0)
-    max_cer_increase: float = Field(0.0, ge=0)
+    max_wer_increase: float = Field(ge=0)
+    max_cer_increase: float = Field(ge=0)
 
 
 class Params(Section):
-    data: DataParams = DataParams()
-    normalize: NormalizeParams = NormalizeParams()
-    encode: EncodeParams = EncodeParams()
-    filter: FilterParams = FilterParams()
-    model: ModelParams = ModelParams()
-    train: TrainParams = TrainParams()
-    evaluate: EvaluateParams = EvaluateParams()
-    gate: GateParams = GateParams()
+    data: DataParams
+    normalize: NormalizeParams
+    encode: EncodeParams
+    filter: FilterParams
+    model: ModelParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    gate: GateParams
 
 
 def _describe(error: dict) -> str:

@@ -2,10 +2,12 @@
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal, TypeVar
 
 import pandas as pd
 
+from . import tables
 from .errors import BadInput
 
 T = TypeVar("T")
@@ -38,3 +40,8 @@ class Rejects:
 
     def counts(self) -> dict[str, int]:
         return dict(sorted(Counter(row["reason"] for row in self.rows).items()))
+
+    def save(self, path: Path) -> str:
+        """Write the rejected items to `path` (a header only when there are none); a note for the stage's summary line."""
+        tables.write(self.table(), path)
+        return f"; {len(self.rows)} rejected, listed in {path}" if self.rows else ""

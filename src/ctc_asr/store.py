@@ -1,8 +1,9 @@
 """Encoded utterances in a memory-mappable layout.
 
-A store is a folder with every clip's 16 kHz samples back to back in `audio.f32`, every
-label sequence back to back in `labels.i32` (both little-endian, raw, so `np.memmap`
-opens them without reading), and `index.tsv` giving each utterance's offsets and lengths.
+A store is a folder with every clip's samples (mono, at the rate in `store.json`) back to
+back in `audio.f32`, every label sequence back to back in `labels.i32` (both little-endian,
+raw, so `np.memmap` opens them without reading), and `index.tsv` giving each utterance's
+offsets and lengths.
 Readers slice views out of the maps; nothing is copied into Python lists.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .manifest import read_table, write_table
+from . import tables
 
 AUDIO, LABELS, INDEX, META = "audio.f32", "labels.i32", "index.tsv", "store.json"
 INDEX_COLUMNS = ["id", "split", "seconds", "audio_offset", "audio_length", "label_offset", "label_length"]
@@ -48,7 +49,7 @@ class Writer:
         self._audio.close()
         self._labels.close()
         index = pd.DataFrame(self._rows, columns=None if self._rows else INDEX_COLUMNS)
-        write_table(index, self.folder / INDEX)
+        tables.write(index, self.folder / INDEX)
         (self.folder / META).write_text(json.dumps({"sample_rate": self.sample_rate, "utterances": len(index)}))
         return index
 
@@ -69,7 +70,7 @@ class Store:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.index = read_table(self.folder / INDEX)
+        self.index = tables.read(self.folder / INDEX)
         self.sample_rate = json.loads((self.folder / META).read_text())["sample_rate"]
         self._audio = _map(self.folder / AUDIO, _AUDIO_DTYPE)
         self._labels = _map(self.folder / LABELS, _LABEL_DTYPE)

@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
@@ -17,14 +18,38 @@ from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, get_linear_schedule_
 
 from . import distributed, precision
 from .batching import PlannedBatches, length_batches, loader
-from .checkpoint import Checkpoints, random_state, restore_random_state
+from .checkpoint import Checkpoints, fingerprint, random_state, restore_random_state
+from .group_norm import clip_wise_group_norm
 from .history import History
+from .inference import greedy_texts
 from .model import device as model_device
-from .padding import clip_wise_group_norm
-from .params import TrainParams
+from .params import ModelParams, TrainParams
 from .scoring import score
 from .store import Store
-from .transcribe import transcribe
+
+# Knobs that change how fast a run goes, not what it computes: a checkpoint stays valid across them.
+RUNTIME_KNOBS = {"workers", "compile", "gpus", "checkpoint_every", "gradient_checkpointing"}
+
+
+def kept_rows(store: Store, decisions: pd.DataFrame) -> np.ndarray:
+    """Store positions of the training clips the filter kept (`decisions`: id, kept)."""
+    return np.flatnonzero(store.index["id"].isin(decisions.loc[decisions["kept"], "id"]))
+
+
+def held_out_rows(store: Store, count: int, seed: int) -> np.ndarray:
+    """A fixed random subset of `count` test clips, in store order: what the history scores."""
+    return np.sort(np.random.default_rng(seed).permutation(store.rows("test"))[:count])
+
+
+def run_key(model: ModelParams, train: TrainParams, vocab_text: str, store: Store, train_rows: np.ndarray,
+            eval_rows: np.ndarray) -> str:
+    """The fingerprint of everything a run computes from: a checkpoint resumes only under the same key."""
+    ids = store.index["id"]
+    return fingerprint(
+        model=model.model_dump(), train=train.model_dump(exclude=RUNTIME_KNOBS), vocab=vocab_text,
+        train_ids=ids.iloc[train_rows].tolist(), eval_ids=ids.iloc[eval_rows].tolist(),
+        lengths=store.index["audio_length"].iloc[train_rows].tolist(),
+    )
 
 
 def plan_epochs(lengths: np.ndarray, cfg: TrainParams, sample_rate: int) -> list[tuple[float, np.ndarray]]:
@@ -50,7 +75,7 @@ class Evaluator:
     def __call__(self, model: Wav2Vec2ForCTC) -> dict:
         clips = [self.store.audio(i) for i in self.rows]
         references = self.store.index["text"].to_numpy()[self.rows].tolist()
-        totals, _ = score(references, transcribe(model, self.processor, clips))
+        totals, _ = score(references, greedy_texts(model, self.processor, clips))
         model.train()
         return {"wer": totals["wer"], "cer": totals["cer"]}
 
@@ -173,7 +198,8 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     started = time.perf_counter() - run.seconds
     progress = tqdm(loader(batches, cfg.workers, device.type == "cuda"), desc="train", unit="step",
                     initial=run.step, total=len(plan), disable=not ranks.main)
-    for run.step, batch in enumerate(progress, start=run.step + 1):
+    for step, batch in enumerate(progress, start=run.step + 1):
+        run.step = step
         epoch, positions = plan[run.step - 1]
         window.add(*trainer.step(batch))
         run.audio_seconds += lengths[positions].sum() / store.sample_rate

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import manifest
+from .. import corpus
 from ..params import DataParams
 from ..rejects import Rejects
-from . import hub, recordings, synthetic, timit
+from . import hub, manifest, synthetic, timit
 from .collect import collect
 
-LISTED = {"timit": timit.candidates, "hub": hub.candidates, "manifest": recordings.candidates}
+LISTED = {"timit": timit.candidates, "hub": hub.candidates, "manifest": manifest.candidates}
 
 
 def download(params: DataParams, out_dir: Path, rejects: Rejects) -> pd.DataFrame:
@@ -24,6 +24,6 @@ def download(params: DataParams, out_dir: Path, rejects: Rejects) -> pd.DataFram
     if params.source == "synthetic":
         frame = synthetic.download(params.synthetic, out_dir)
     else:
-        frame = collect(LISTED[params.source](getattr(params, params.source)), out_dir, rejects, params.max_seconds)
-    manifest.write(frame, out_dir / "manifest.tsv")
+        frame = collect(LISTED[params.source](getattr(params, params.source)), out_dir, rejects, params.reject_over_seconds)
+    corpus.write(frame, out_dir / "manifest.tsv")
     return frame

@@ -15,12 +15,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from ..audio import probe
+from ..corpus import COLUMNS
 from ..errors import BadInput
-from ..manifest import COLUMNS
 from ..rejects import Rejects
 
 
-def _admit(candidate: dict, out_dir: Path, max_seconds: float) -> dict:
+def _admit(candidate: dict, out_dir: Path, reject_over: float) -> dict:
     if not str(candidate["text"]).strip():
         raise BadInput(candidate.get("source", candidate["id"]), "empty transcript")
     dest = Path("audio") / candidate["dest"]
@@ -33,8 +33,8 @@ def _admit(candidate: dict, out_dir: Path, max_seconds: float) -> dict:
         checked = Path(candidate["source"])
     try:
         info = probe(checked)
-        if info.duration > max_seconds:
-            raise BadInput(checked, "longer than data.max_seconds", f"{info.duration:.1f} s > {max_seconds} s")
+        if info.duration > reject_over:
+            raise BadInput(checked, "longer than data.reject_over_seconds", f"{info.duration:.1f} s > {reject_over} s")
     except BadInput:
         target.unlink(missing_ok=True)
         raise
@@ -44,14 +44,15 @@ def _admit(candidate: dict, out_dir: Path, max_seconds: float) -> dict:
     return {**extra, "path": dest.as_posix(), "seconds": round(info.duration, 4), "sample_rate": info.samplerate}
 
 
-def collect(candidates: Iterable[dict], out_dir: Path, rejects: Rejects, max_seconds: float, total: int | None = None) -> pd.DataFrame:
+def collect(candidates: Iterable[dict], out_dir: Path, rejects: Rejects, reject_over: float,
+            total: int | None = None) -> pd.DataFrame:
     rows, seen = [], set()
     for candidate in tqdm(candidates, total=total, desc="collect", unit="utt"):
         if candidate["id"] in seen:
             rejects.reject(candidate["id"], BadInput(candidate.get("source", candidate["id"]), "duplicate id"))
             continue
         seen.add(candidate["id"])
-        row = rejects.check(candidate["id"], _admit, candidate, out_dir, max_seconds)
+        row = rejects.check(candidate["id"], _admit, candidate, out_dir, reject_over)
         if row is not None:
             rows.append(row)
     return pd.DataFrame(rows, columns=None if rows else COLUMNS)

@@ -32,9 +32,10 @@ def candidates(cfg: HubParams):
         for number, item in enumerate(_load(cfg, hub_split)):
             audio = item[cfg.audio_column]
             name = Path(audio.get("path") or f"{number}.wav")
+            speaker = item[cfg.speaker_column] if cfg.speaker_column else None
             candidate = dict(
                 id=f"{split}_{number:06d}", split=split, text=str(item[cfg.text_column] or ""),
-                speaker=str(item[cfg.speaker_column]) if cfg.speaker_column and item[cfg.speaker_column] is not None else "unknown",
+                speaker="unknown" if speaker is None else str(speaker),
                 dest=f"{split}/{number:06d}{name.suffix.lower() or '.wav'}",
             )
             if audio.get("bytes"):

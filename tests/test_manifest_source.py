@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import manifest
+from ctc_asr import corpus, params
 from ctc_asr.errors import BadInput, UserError
-from ctc_asr.params import DataParams, RecordingsParams
 from ctc_asr.rejects import Rejects
 from ctc_asr.sources import download
 
+DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 MAX_SECONDS = 2.0
 
 
@@ -47,7 +47,7 @@ BAD = {
     "notes.wav": (lambda p: p.write_text("these are my notes, not audio\n" * 10), "a text file", "not readable audio"),
     "noframes.wav": (lambda p: sf.write(p, np.zeros((0, 1)), 16000, subtype="PCM_16"), "no frames", "no samples"),
     "untranscribed.wav": (lambda p: sf.write(p, tone(0.5, 16000), 16000), "", "empty transcript"),
-    "long.wav": (lambda p: sf.write(p, tone(3.0, 16000), 16000), "far too long", "longer than data.max_seconds"),
+    "long.wav": (lambda p: sf.write(p, tone(3.0, 16000), 16000), "far too long", "longer than data.reject_over_seconds"),
 }
 
 
@@ -67,7 +67,7 @@ def write_manifest(path: Path, rows: list[dict]) -> Path:
 def good_rows(folder: Path, elsewhere: Path) -> list[dict]:
     """One row per GOOD file; clip.flac is listed by absolute path from another folder."""
     rows = []
-    for k, (name, (write, seconds, rate)) in enumerate(GOOD.items()):
+    for k, (name, (write, _seconds, _rate)) in enumerate(GOOD.items()):
         target = (elsewhere if name == "clip.flac" else folder / "clips") / name
         target.parent.mkdir(parents=True, exist_ok=True)
         write(target)
@@ -87,7 +87,7 @@ def bad_row(folder: Path, name: str) -> dict:
 
 
 def run(manifest_path: Path, out_dir: Path, rejects: Rejects):
-    cfg = DataParams(source="manifest", manifest=RecordingsParams(path=str(manifest_path)), max_seconds=MAX_SECONDS)
+    cfg = DATA.replace(source="manifest", manifest={"path": str(manifest_path)}, reject_over_seconds=MAX_SECONDS)
     return download(cfg, out_dir, rejects)
 
 
@@ -106,7 +106,7 @@ def test_skip_keeps_exactly_the_good_rows(tmp_path, folder, suffix):
 
     assert sorted(frame.index) == sorted(f"Good clip {name}, number {k}." for k, name in enumerate(GOOD))
     assert frame["id"].is_unique
-    for k, (name, (write, seconds, rate)) in enumerate(GOOD.items()):
+    for k, (name, (_write, seconds, rate)) in enumerate(GOOD.items()):
         row = frame.loc[f"Good clip {name}, number {k}."]
         assert row.speaker == ("unknown" if k == 0 else f"spk{k % 2}")
         assert row.split == ("train" if k == 1 else ("test" if k % 2 else "train"))
@@ -115,7 +115,7 @@ def test_skip_keeps_exactly_the_good_rows(tmp_path, folder, suffix):
         copy = out / row.path
         assert copy.suffix == Path(name).suffix and copy.is_relative_to(out / "audio")
         assert sf.info(copy).duration == pytest.approx(seconds, abs=1e-3)
-    assert sorted(manifest.read(out / "manifest.tsv")["text"]) == sorted(frame["text"])
+    assert sorted(corpus.read(out / "manifest.tsv")["text"]) == sorted(frame["text"])
 
 
 def test_skip_records_every_bad_row_with_its_reason(tmp_path, folder):
@@ -145,7 +145,7 @@ def test_no_audio_of_a_rejected_item_is_left_behind(tmp_path, folder):
 
 @pytest.mark.parametrize("name", list(BAD))
 def test_fail_stops_at_a_bad_row_naming_file_and_reason(tmp_path, folder, name):
-    rows = good_rows(folder, tmp_path / "elsewhere")[:1] + [bad_row(folder, name)]
+    rows = [*good_rows(folder, tmp_path / "elsewhere")[:1], bad_row(folder, name)]
     with pytest.raises(BadInput) as error:
         run(write_manifest(folder / "list.csv", rows), tmp_path / "out", Rejects("fail"))
     assert name in str(error.value)
@@ -156,7 +156,7 @@ def test_fail_stops_at_a_bad_row_naming_file_and_reason(tmp_path, folder, name):
 
 def _with_duplicate(tmp_path, folder):
     rows = good_rows(folder, tmp_path / "elsewhere")
-    return write_manifest(folder / "list.csv", rows + [dict(rows[2])])
+    return write_manifest(folder / "list.csv", [*rows, dict(rows[2])])
 
 
 def test_skip_rejects_a_duplicate_row(tmp_path, folder):

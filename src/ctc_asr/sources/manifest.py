@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UserError
-from ..params import RecordingsParams
+from ..params import ManifestParams
 
 READERS = {".csv": dict(sep=","), ".tsv": dict(sep="\t"), ".jsonl": dict(lines=True)}
 
@@ -36,7 +36,7 @@ def read(path: Path) -> pd.DataFrame:
     return frame.fillna("")
 
 
-def candidates(cfg: RecordingsParams):
+def candidates(cfg: ManifestParams):
     path = Path(cfg.path)
     frame = read(path)
     for number, row in enumerate(frame.to_dict("records"), start=1):

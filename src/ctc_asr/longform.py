@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from .padding import seconds_per_frame
-from .transcribe import logits
+from .geometry import samples_per_frame
+from .inference import logits, single_spaced
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Chunking:
 
     @classmethod
     def of(cls, model: Wav2Vec2ForCTC, sample_rate: int, chunk_seconds: float, overlap_seconds: float) -> "Chunking":
-        frame = int(np.prod(model.config.conv_stride))
+        frame = samples_per_frame(model.config)
         samples = max(1, round(chunk_seconds * sample_rate / frame)) * frame
         # Two frames at least: a chunk's last frame is missing (the conv receptive field), and
         # the cut in the middle of the overlap must fall before it.
@@ -53,9 +53,9 @@ def words_with_times(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, scores
                      sample_rate: int) -> tuple[str, list[dict]]:
     """Greedy text and each word's start and end in seconds, from the CTC alignment."""
     decoded = processor.decode(scores.argmax(-1).tolist(), output_word_offsets=True)
-    step = seconds_per_frame(model, sample_rate)
+    step = samples_per_frame(model.config) / sample_rate
     words = [
         {"word": w["word"], "start": round(w["start_offset"] * step, 3), "end": round(w["end_offset"] * step, 3)}
         for w in decoded.word_offsets if w["word"]
     ]
-    return " ".join(decoded.text.split()), words
+    return single_spaced(decoded.text), words

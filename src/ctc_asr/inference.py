@@ -1,4 +1,4 @@
-"""Batched CTC inference that is exact (see `padding`): a clip's logits don't depend on its batch."""
+"""Batched CTC inference that is exact (see `group_norm`): a clip's logits don't depend on its batch."""
 
 from collections.abc import Sequence
 
@@ -8,20 +8,21 @@ from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from .batching import pad
-from .padding import clip_wise_group_norm, frames
+from .geometry import output_frames
+from .group_norm import clip_wise_group_norm
 
 
 @torch.inference_mode()
 def logits(model: Wav2Vec2ForCTC, clips: Sequence[np.ndarray], batch_size: int = 16,
            progress: bool = False) -> list[torch.Tensor]:
-    """(frames, vocab) float32 logits on the CPU for each 16 kHz clip, in input order.
+    """(frames, vocab) float32 logits on the CPU for each clip (at the model's rate), in input order.
 
     Clips are batched by similar length; a clip too short for one frame gets none.
     """
     model.eval()
     device = next(model.parameters()).device
     sizes = np.array([len(c) for c in clips], dtype=np.int64)
-    counts = frames(model, sizes)
+    counts = output_frames(model.config, sizes)
     out = [torch.zeros(0, model.config.vocab_size) for _ in clips]
     order = [i for i in np.argsort(sizes, kind="stable") if counts[i] > 0]
     for start in tqdm(range(0, len(order), batch_size), desc="transcribe", unit="batch", disable=not progress):
@@ -34,13 +35,16 @@ def logits(model: Wav2Vec2ForCTC, clips: Sequence[np.ndarray], batch_size: int =
     return out
 
 
-def transcribe(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Sequence[np.ndarray], batch_size: int = 16,
-               progress: bool = False) -> list[str]:
-    """Greedy CTC text for each 16 kHz clip, in order."""
-    scores = logits(model, clips, batch_size, progress)
-    return [greedy_text(processor, s) for s in scores]
+def greedy_texts(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Sequence[np.ndarray],
+                 batch_size: int = 16, progress: bool = False) -> list[str]:
+    """Greedy CTC text for each clip, in order."""
+    return [greedy_text(processor, s) for s in logits(model, clips, batch_size, progress)]
 
 
 def greedy_text(processor: Wav2Vec2Processor, scores: torch.Tensor) -> str:
+    return single_spaced(processor.decode(scores.argmax(-1).tolist()))
+
+
+def single_spaced(text: str) -> str:
     # Two word delimiters with a blank between them decode to two spaces: keep one.
-    return " ".join(processor.decode(scores.argmax(-1).tolist()).split())
+    return " ".join(text.split())

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from ctc_asr import model, padding, transcribe
-from ctc_asr.recording import Chunking, recording_logits, stitch, words_with_times
+from ctc_asr import inference, model
+from ctc_asr.geometry import output_frames
+from ctc_asr.longform import Chunking, recording_logits, stitch, words_with_times
 
 FRAME = 320
 
@@ -41,14 +42,14 @@ def test_a_recording_shorter_than_a_chunk_gets_the_plain_logits(tiny_config, tok
     network, _ = tiny_model(tiny_config, tokenizer)
     clip = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
     chunked = recording_logits(network, clip, Chunking.of(network, 16000, 5.0, 1.0))
-    assert torch.allclose(chunked, transcribe.logits(network, [clip])[0], atol=1e-5)
+    assert torch.allclose(chunked, inference.logits(network, [clip])[0], atol=1e-5)
 
 
 def test_a_long_recording_gets_one_frame_per_stride(tiny_config, tokenizer):
     network, _ = tiny_model(tiny_config, tokenizer)
     clip = np.random.default_rng(0).standard_normal(16000 * 7 + 123).astype(np.float32)
     chunked = recording_logits(network, clip, Chunking.of(network, 16000, 1.0, 0.2), batch_size=3)
-    assert abs(len(chunked) - int(padding.frames(network, len(clip)))) <= 1
+    assert abs(len(chunked) - int(output_frames(network.config, len(clip)))) <= 1
 
 
 def test_word_times_follow_the_ctc_alignment(tiny_config, tokenizer):
@@ -71,5 +72,5 @@ def test_two_delimiters_in_a_row_give_one_space(tiny_config, tokenizer):
     ids = [pad if f is None else tokenizer.convert_tokens_to_ids(f) for f in frames]
     scores = torch.nn.functional.one_hot(torch.tensor(ids), network.config.vocab_size).float()
     text, words = words_with_times(network, processor, scores, 16000)
-    assert text == transcribe.greedy_text(processor, scores) == "a cat"
+    assert text == inference.greedy_text(processor, scores) == "a cat"
     assert [w["word"] for w in words] == ["a", "cat"]

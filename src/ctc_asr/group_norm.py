@@ -4,28 +4,17 @@ Padding leaks into two places. The transformer sees padded frames unless it gets
 mask, so every batch carries one. And wav2vec2-base's first conv layer
 (feat_extract_norm="group") normalises each channel over all time steps, padding included;
 `clip_wise_group_norm` recomputes that norm over each clip's valid frames only. Clips are
-normalised before padding (`batching.pad`). Later conv layers need nothing: an output frame
-inside a clip's valid length only reads valid input.
+standardised before padding (`batching.pad`). Later conv layers need nothing: an output
+frame inside a clip's valid length only reads valid input.
 """
 
 from contextlib import contextmanager
 
-import numpy as np
 import torch
 from torch import nn
 from transformers import Wav2Vec2ForCTC
 
-
-def frames(model: Wav2Vec2ForCTC, samples: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """Output frames of the conv stack for clips of `samples` samples (0 if too short)."""
-    lengths = torch.as_tensor(samples)
-    for kernel, stride in zip(model.config.conv_kernel, model.config.conv_stride):
-        lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
-    return lengths.clamp(min=0)
-
-
-def seconds_per_frame(model: Wav2Vec2ForCTC, sample_rate: int) -> float:
-    return float(np.prod(model.config.conv_stride)) / sample_rate
+from .geometry import output_frames
 
 
 def _masked_group_norm(hidden: torch.Tensor, valid: torch.Tensor, norm: nn.GroupNorm) -> torch.Tensor:
@@ -54,8 +43,7 @@ def clip_wise_group_norm(model: Wav2Vec2ForCTC, samples: torch.Tensor):
     if not isinstance(norm, nn.GroupNorm):
         yield
         return
-    kernel, stride = first.conv.kernel_size[0], first.conv.stride[0]
-    valid_frames = torch.div(samples - kernel, stride, rounding_mode="floor") + 1
+    valid_frames = output_frames(model.config, samples, layers=1)
 
     def masked(hidden: torch.Tensor) -> torch.Tensor:
         steps = torch.arange(hidden.shape[-1], device=hidden.device)

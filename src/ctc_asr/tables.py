@@ -1,0 +1,22 @@
+"""TSV tables: how every table of the pipeline is written and read (tabs and newlines escaped)."""
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import UserError
+
+_TSV = dict(sep="\t", quoting=csv.QUOTE_NONE, escapechar="\\")
+
+
+def write(frame: pd.DataFrame, path: Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, **_TSV)
+
+
+def read(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: file not found (run the stage that writes it)")
+    return pd.read_csv(path, keep_default_na=False, dtype={"id": str, "speaker": str, "text": str}, **_TSV)
