@@ -18,7 +18,7 @@ from ctc_asr.train import Evaluator, fit, held_out_rows, kept_rows, run_key
 
 ENCODED, DECISIONS, VOCAB = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("data/vocab.json")
 OUT, CHECKPOINT = Path("models/ctc"), Path("models/checkpoint")
-HISTORY, METRICS = Path("metrics/train"), Path("metrics/train.json")
+HISTORY, METRICS, TIMING = Path("metrics/train"), Path("metrics/train.json"), Path("metrics/timing/train.json")
 
 
 @exit_on_user_error
@@ -31,7 +31,7 @@ def main() -> None:
     train_rows = kept_rows(encoded, tables.read(DECISIONS))
     eval_rows = held_out_rows(encoded, cfg.train.eval_utterances, cfg.train.seed)
     tokenizer = vocab.tokenizer(VOCAB)
-    network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer)
+    network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
     checkpoints = Checkpoints(CHECKPOINT, run_key(cfg.model, cfg.train, VOCAB.read_text(), encoded, train_rows, eval_rows))
     history = evaluator = None
@@ -39,6 +39,7 @@ def main() -> None:
         history = History(HISTORY, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
         evaluator = Evaluator(encoded, eval_rows, processor)
     summary = fit(network, encoded, train_rows, evaluator, cfg.train, history, checkpoints)
+    timing = summary.pop("timing")
     if not ranks.main:
         return
     history.close()
@@ -52,8 +53,9 @@ def main() -> None:
     settings = {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "filter": cfg.filter.model_dump()}
     (OUT / "README.md").write_text(model_card(str(OUT), data, settings, results, encoded.sample_rate))
     write_json(METRICS, results)
+    write_json(TIMING, timing)
     print(f"train: {summary['steps']} steps on {summary['device']} ({summary['precision']}, "
-          f"{summary['processes']} process(es)) in {summary['train_seconds']} s -> {OUT}")
+          f"{summary['processes']} process(es)) in {timing['train_seconds']} s -> {OUT}")
 
 
 if __name__ == "__main__":

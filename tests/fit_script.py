@@ -33,7 +33,7 @@ def main() -> None:
     torch.set_num_threads(1)
     store, tokenizer = Store(folder / "store"), vocab.tokenizer(folder / "vocab.json")
     torch.manual_seed(0)
-    network = model.build("scratch", {**TINY, "mask_time_prob": mask}, {"ctc_zero_infinity": True}, tokenizer)
+    network = model.build("scratch", {**TINY, "mask_time_prob": mask}, {"ctc_zero_infinity": True}, tokenizer, seed=0)
     out = folder / name
     history = History(out, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"]) \
         if ranks.main else None

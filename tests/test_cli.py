@@ -18,7 +18,7 @@ from ctc_asr.cli import main
 @pytest.fixture
 def model_dir(tmp_path, tiny_config, tokenizer):
     torch.manual_seed(0)
-    network = model.build("scratch", tiny_config, {}, tokenizer)
+    network = model.build("scratch", tiny_config, {}, tokenizer, seed=0)
     folder = tmp_path / "model"
     network.save_pretrained(folder)
     model.processor(tokenizer, network.config, 16000).save_pretrained(folder)

@@ -9,7 +9,7 @@ from ctc_asr.geometry import output_frames
 
 def tiny_model(tiny_config, tokenizer, **changes):
     torch.manual_seed(0)
-    network = model.build("scratch", {**tiny_config, **changes}, {}, tokenizer).eval()
+    network = model.build("scratch", {**tiny_config, **changes}, {}, tokenizer, seed=0).eval()
     return network, model.processor(tokenizer, network.config, 16000)
 
 

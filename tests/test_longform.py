@@ -11,7 +11,7 @@ FRAME = 320
 
 def tiny_model(tiny_config, tokenizer):
     torch.manual_seed(0)
-    network = model.build("scratch", tiny_config, {}, tokenizer).eval()
+    network = model.build("scratch", tiny_config, {}, tokenizer, seed=0).eval()
     return network, model.processor(tokenizer, network.config, 16000)
 
 

@@ -7,7 +7,7 @@ from ctc_asr.errors import UserError
 
 
 def test_scratch_head_matches_the_tokenizer(tiny_config, tokenizer):
-    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": True}, tokenizer)
+    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": True}, tokenizer, seed=0)
     assert network.config.vocab_size == len(tokenizer)
     assert network.lm_head.out_features == len(tokenizer)
     assert network.config.pad_token_id == tokenizer.pad_token_id
@@ -16,7 +16,7 @@ def test_scratch_head_matches_the_tokenizer(tiny_config, tokenizer):
 
 
 def test_overrides_win_over_scratch_fields(tiny_config, tokenizer):
-    network = model.build("scratch", {**tiny_config, "mask_time_prob": 0.0}, {"mask_time_prob": 0.2}, tokenizer)
+    network = model.build("scratch", {**tiny_config, "mask_time_prob": 0.0}, {"mask_time_prob": 0.2}, tokenizer, seed=0)
     assert network.config.mask_time_prob == 0.2
 
 
@@ -25,14 +25,14 @@ def test_unknown_config_key_is_rejected_by_name(tiny_config, tokenizer, where):
     scratch, overrides = dict(tiny_config), {}
     (scratch if where == "scratch" else overrides)["hiden_size"] = 8
     with pytest.raises(UserError, match=rf"model\.{where}: hiden_size"):
-        model.build("scratch", scratch, overrides, tokenizer)
+        model.build("scratch", scratch, overrides, tokenizer, seed=0)
 
 
 def test_pretrained_directory_loads_with_a_new_head(tmp_path, tiny_config, tokenizer):
     torch.manual_seed(0)
     source = Wav2Vec2ForCTC(Wav2Vec2Config(**tiny_config, vocab_size=len(tokenizer) + 7))
     source.save_pretrained(tmp_path / "pretrained")
-    network = model.build(str(tmp_path / "pretrained"), {}, {"mask_time_prob": 0.1}, tokenizer)
+    network = model.build(str(tmp_path / "pretrained"), {}, {"mask_time_prob": 0.1}, tokenizer, seed=0)
     assert network.lm_head.out_features == len(tokenizer)
     assert network.config.vocab_size == len(tokenizer)
     assert network.config.pad_token_id == tokenizer.pad_token_id
@@ -44,13 +44,13 @@ def test_pretrained_directory_loads_with_a_new_head(tmp_path, tiny_config, token
 def test_missing_pretrained_directory_is_rejected(tmp_path, tokenizer):
     missing = tmp_path / "no_model_here"
     with pytest.raises(UserError, match=r"model\.pretrained") as error:
-        model.build(str(missing), {}, {}, tokenizer)
+        model.build(str(missing), {}, {}, tokenizer, seed=0)
     assert "no_model_here" in str(error.value)
 
 
 def test_unknown_override_is_rejected_for_pretrained_too(tmp_path, tokenizer):
     with pytest.raises(UserError, match=r"model\.config: not_a_field"):
-        model.build(str(tmp_path / "whatever"), {}, {"not_a_field": 1}, tokenizer)
+        model.build(str(tmp_path / "whatever"), {}, {"not_a_field": 1}, tokenizer, seed=0)
 
 
 @pytest.mark.parametrize("norm, masked", [("layer", True), ("group", False)])
@@ -74,3 +74,24 @@ def test_processor_round_trips_through_save_pretrained(tmp_path, tiny_config, to
     assert loaded.tokenizer.get_vocab() == tokenizer.get_vocab()
     assert loaded.tokenizer.pad_token_id == tokenizer.pad_token_id
     assert loaded.tokenizer("hello world").input_ids == tokenizer("hello world").input_ids
+
+
+def test_the_seed_alone_decides_the_initial_weights(tiny_config, tokenizer):
+    def weights(seed):
+        return model.build("scratch", tiny_config, {}, tokenizer, seed=seed).state_dict()
+
+    torch.manual_seed(123)
+    first = weights(7)
+    torch.rand(1000)  # whatever else drew from the global generator before
+    state = torch.get_rng_state()
+    second = weights(7)
+    assert torch.equal(torch.get_rng_state(), state)  # and building draws nothing from it
+    assert all(torch.equal(first[name], second[name]) for name in first)
+    other = weights(8)
+    assert not all(torch.equal(first[name], other[name]) for name in first)
+
+
+def test_a_pretrained_models_new_head_comes_from_the_seed(tmp_path, tiny_config, tokenizer):
+    Wav2Vec2ForCTC(Wav2Vec2Config(**tiny_config, vocab_size=7)).save_pretrained(tmp_path / "other_alphabet")
+    heads = [model.build(str(tmp_path / "other_alphabet"), {}, {}, tokenizer, seed=s).lm_head.weight for s in (3, 3, 4)]
+    assert torch.equal(heads[0], heads[1]) and not torch.equal(heads[0], heads[2])

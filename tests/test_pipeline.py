@@ -144,7 +144,8 @@ def test_outputs_and_metrics(repo, first_run):
     assert evaluation["utterances"] == test_utterances > 0
     predictions = pd.read_csv(repo / "metrics/predictions.tsv", sep="\t", keep_default_na=False)
     assert len(predictions) == test_utterances and {"reference", "hypothesis", "errors"} <= set(predictions.columns)
-    assert evaluation["real_time_factor"] > 0
+    assert json.loads((repo / "metrics/timing/evaluate.json").read_text())["real_time_factor"] > 0
+    assert json.loads((repo / "metrics/timing/train.json").read_text())["train_seconds"] > 0
     assert sum(bucket["utterances"] for bucket in evaluation["by_duration"].values()) == test_utterances
     details = repo / "metrics/eval"
     speakers = pd.read_csv(details / "by_speaker.tsv", sep="\t")
@@ -200,6 +201,26 @@ def test_gate_passes_unchanged_metrics_and_fails_a_worse_wer(repo, first_run):
     assert "wer rose from" in failed.stderr and "| wer |" in failed.stdout
     typo = run(repo, sys.executable, "-m", "ctc_asr", "gate", "no-such-branch", check=False)
     assert typo.returncode == 2 and error_lines(typo.stderr) == ["error: no-such-branch: not a git commit, branch or tag here"]
+
+
+RESULTS = ["models/ctc/model.safetensors", "models/ctc/config.json", "metrics/train.json", "metrics/eval.json",
+           "metrics/predictions.tsv", "metrics/train/steps.tsv", "metrics/train/eval.tsv", "metrics/eval/by_speaker.tsv"]
+
+
+def result_bytes(repo: Path) -> dict[str, bytes]:
+    return {name: (repo / name).read_bytes() for name in RESULTS}
+
+
+def test_training_again_gives_the_same_bytes_whatever_the_workers(repo, first_run):
+    settled(repo)
+    before = result_bytes(repo)
+    forced = run(repo, sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train", "evaluate")
+    assert stages_run(forced.stdout) == ["train", "evaluate"]
+    assert result_bytes(repo) == before
+    workers = yaml.safe_load((repo / "params.yaml").read_text())["train"]["workers"]
+    set_params(repo, {"train": {"workers": 0 if workers else 2}})
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "evaluate"]
+    assert result_bytes(repo) == before
 
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, first_run):

@@ -79,7 +79,7 @@ def tiny_corpus(make_store, tokenizer):
 def test_fit_overfits_two_clips_and_writes_history(tmp_path, tiny_config, tokenizer, tiny_corpus):
     torch.manual_seed(0)
     network = model.build("scratch", tiny_config, {"ctc_loss_reduction": "mean", "ctc_zero_infinity": True},
-                          tokenizer)
+                          tokenizer, seed=0)
     processor = model.processor(tokenizer, network.config, 16000)
     evaluator = Evaluator(tiny_corpus, tiny_corpus.rows("test"), processor)
     history = History(tmp_path / "history", steps=["step", "epoch", "loss", "learning_rate"],
@@ -103,7 +103,7 @@ def test_fit_overfits_two_clips_and_writes_history(tmp_path, tiny_config, tokeni
 
 
 def test_fit_logs_the_last_step_even_off_schedule(tmp_path, tiny_config, tokenizer, tiny_corpus):
-    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": True}, tokenizer)
+    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": True}, tokenizer, seed=0)
     processor = model.processor(tokenizer, network.config, 16000)
     history = History(tmp_path, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
     params = cfg(epochs=3, batch_seconds=0.5, log_every=100, eval_every=100, freeze_feature_encoder=True)
@@ -127,7 +127,8 @@ def test_a_padded_training_batch_gives_each_clip_its_own_loss(tiny_config, token
     from ctc_asr.group_norm import clip_wise_group_norm
 
     torch.manual_seed(0)
-    network = model.build("scratch", {**tiny_config, "feat_extract_norm": norm}, {"ctc_loss_reduction": "mean"}, tokenizer)
+    network = model.build("scratch", {**tiny_config, "feat_extract_norm": norm}, {"ctc_loss_reduction": "mean"},
+                          tokenizer, seed=0)
     rng = np.random.default_rng(0)
     clips = [rng.standard_normal(n).astype(np.float32) for n in (16000, 4000)]
     labels = [torch.tensor([[3, 4, 5]]), torch.tensor([[6, 7]])]
@@ -152,7 +153,7 @@ def test_a_step_with_a_non_finite_gradient_is_skipped_and_counted(tmp_path, tiny
     rng = np.random.default_rng(0)
     labels = [tokenizer("hello world a cat").input_ids, tokenizer("a").input_ids]
     corpus = make_store([rng.standard_normal(800), rng.standard_normal(8000)], labels, ["train", "test"], ["x", "a"])
-    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": False}, tokenizer)
+    network = model.build("scratch", tiny_config, {"ctc_zero_infinity": False}, tokenizer, seed=0)
     before = {k: v.clone() for k, v in network.state_dict().items()}
     summary = tiny_fit(tmp_path, network, corpus, tokenizer, epochs=3)
     assert summary["skipped_batches"] == 3 and summary["final_loss"] is None
@@ -167,7 +168,7 @@ def test_speed_options_train_the_same_weights(tmp_path, tiny_config, tokenizer, 
     for settings in ({}, changes):
         torch.manual_seed(0)
         network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group"}, {"ctc_zero_infinity": True},
-                              tokenizer)
+                              tokenizer, seed=0)
         summary = tiny_fit(tmp_path, network, tiny_corpus, tokenizer, **settings)
         results.append((summary, network.state_dict()))
     (plain, plain_weights), (fast, fast_weights) = results
@@ -178,7 +179,7 @@ def test_speed_options_train_the_same_weights(tmp_path, tiny_config, tokenizer, 
 
 def test_bf16_autocast_trains_on_cpu_when_asked(tmp_path, tiny_config, tokenizer, tiny_corpus):
     network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group"}, {"ctc_zero_infinity": True},
-                          tokenizer)
+                          tokenizer, seed=0)
     summary = tiny_fit(tmp_path, network, tiny_corpus, tokenizer, precision="bf16")
     assert summary["precision"] == "bf16" and math.isfinite(summary["final_loss"])
     assert all(p.dtype == torch.float32 for p in network.parameters())  # autocast: weights stay fp32

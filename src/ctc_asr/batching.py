@@ -75,11 +75,14 @@ class PlannedBatches(torch.utils.data.Dataset):
         return {**collate(self.store, mine, multiple=self.multiple), "share": torch.tensor(share)}
 
 
-def loader(batches: PlannedBatches, workers: int, pin_memory: bool) -> torch.utils.data.DataLoader:
-    """Batches in plan order, built `workers` processes ahead of the training loop."""
+def loader(batches: PlannedBatches, workers: int, pin_memory: bool, seed: int) -> torch.utils.data.DataLoader:
+    """Batches in plan order, built `workers` processes ahead of the training loop.
+
+    Building a batch draws nothing at random, so the batches are the same for any number of
+    workers; the workers' own generators are seeded from `seed` all the same."""
     return torch.utils.data.DataLoader(
         batches, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin_memory,
         prefetch_factor=4 if workers else None,
         # its own generator, so that starting the loader leaves the global random state alone
-        generator=torch.Generator(),
+        generator=torch.Generator().manual_seed(seed),
     )

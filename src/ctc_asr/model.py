@@ -40,22 +40,27 @@ def architecture(pretrained: str, scratch: dict[str, Any], overrides: dict[str, 
         raise _load_error(pretrained, error) from None
 
 
-def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], tokenizer: Wav2Vec2CTCTokenizer) -> Wav2Vec2ForCTC:
+def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], tokenizer: Wav2Vec2CTCTokenizer,
+          *, seed: int) -> Wav2Vec2ForCTC:
     """A CTC model whose output layer matches `tokenizer`, with `[PAD]` as the blank.
 
     `scratch` is the architecture when `pretrained` is "scratch"; `overrides` (dropout,
-    masking, CTC loss options) apply either way.
+    masking, CTC loss options) apply either way. The weights a scratch model starts from,
+    and a pretrained model's new output layer, are drawn from `seed` alone: the global
+    random state is neither read nor changed.
     """
     _check_keys(overrides, "model.config")
     head = dict(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
-    if pretrained == SCRATCH:
-        _check_keys(scratch, "model.scratch")
-        return Wav2Vec2ForCTC(Wav2Vec2Config(**{**scratch, **overrides, **head}))
-    try:
-        # A checkpoint fine-tuned on another alphabet has a head of another size: replace it.
-        return Wav2Vec2ForCTC.from_pretrained(pretrained, ignore_mismatched_sizes=True, **overrides, **head)
-    except OSError as error:
-        raise _load_error(pretrained, error) from None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if pretrained == SCRATCH:
+            _check_keys(scratch, "model.scratch")
+            return Wav2Vec2ForCTC(Wav2Vec2Config(**{**scratch, **overrides, **head}))
+        try:
+            # A checkpoint fine-tuned on another alphabet has a head of another size: replace it.
+            return Wav2Vec2ForCTC.from_pretrained(pretrained, ignore_mismatched_sizes=True, **overrides, **head)
+        except OSError as error:
+            raise _load_error(pretrained, error) from None
 
 
 def processor(tokenizer: Wav2Vec2CTCTokenizer, config: Wav2Vec2Config, sample_rate: int) -> Wav2Vec2Processor:

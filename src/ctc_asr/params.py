@@ -126,6 +126,7 @@ class TrainParams(Section):
     seed: int
     pad_multiple_seconds: float = Field(ge=0)
     precision: Literal["auto", "fp32", "bf16", "fp16"]
+    deterministic: bool
     gradient_checkpointing: bool
     compile: bool
     workers: int = Field(ge=0)
