@@ -95,3 +95,13 @@ def test_the_tuned_preset_warms_up_for_a_tenth_of_its_run():
                                                   TIMIT_TRAIN - SA_PER_SPEAKER * TRAIN_SPEAKERS)
     assert 3000 < steps < 4500 and 25 < clips_per_step < 35  # about the seed's batch: its learning rate holds
     assert warmup / steps == pytest.approx(0.1, abs=0.02)
+
+
+def test_apply_changes_only_the_lines_of_the_values_it_sets(tmp_path):
+    target = tmp_path / "params.yaml"
+    shutil.copy(PARAMS, target)
+    keys = presets.apply(PROJECT / "presets/timit-seed.yaml", target, ROOT)  # sets no key params.yaml lacks
+    before, after = PARAMS.read_text().splitlines(), target.read_text().splitlines()
+    assert len(before) == len(after)
+    changed = [new for old, new in zip(before, after) if old != new]
+    assert len(changed) == len(keys) and any("batch_seconds: 100 " in line for line in changed)

@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from .distributed import Ranks, shard
+from .seeds import stream
 from .store import Store
 
 
@@ -84,5 +85,5 @@ def loader(batches: PlannedBatches, workers: int, pin_memory: bool, seed: int) -
         batches, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin_memory,
         prefetch_factor=4 if workers else None,
         # its own generator, so that starting the loader leaves the global random state alone
-        generator=torch.Generator().manual_seed(seed),
+        generator=torch.Generator().manual_seed(stream(seed, "loader")),
     )

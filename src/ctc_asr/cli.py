@@ -15,7 +15,8 @@ GATED = {"wer": "max_wer_increase", "cer": "max_cer_increase"}
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ctc_asr",
-                                     description="Speech recognition with a trained wav2vec2 CTC model.")
+                                     description="ctc_asr: transcribe audio with a trained model, gate a change "
+                                                 "on its error rates, apply a params preset.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("transcribe", help="transcribe audio files (any format and rate libsndfile reads)",
                               description="Transcribe audio files; long recordings go in overlapping chunks.")

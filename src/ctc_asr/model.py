@@ -6,6 +6,7 @@ import torch
 from transformers import Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from .errors import UserError
+from .seeds import stream
 
 SCRATCH = "scratch"
 
@@ -46,13 +47,13 @@ def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], t
 
     `scratch` is the architecture when `pretrained` is "scratch"; `overrides` (dropout,
     masking, CTC loss options) apply either way. The weights a scratch model starts from,
-    and a pretrained model's new output layer, are drawn from `seed` alone: the global
-    random state is neither read nor changed.
+    and a pretrained model's new output layer, are drawn from `seed` alone (its "weights"
+    stream, see seeds.py): the global random state is neither read nor changed.
     """
     _check_keys(overrides, "model.config")
     head = dict(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(stream(seed, "weights"))
         if pretrained == SCRATCH:
             _check_keys(scratch, "model.scratch")
             return Wav2Vec2ForCTC(Wav2Vec2Config(**{**scratch, **overrides, **head}))

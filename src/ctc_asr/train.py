@@ -26,6 +26,7 @@ from .inference import greedy_texts
 from .model import device as model_device
 from .params import ModelParams, TrainParams
 from .scoring import score
+from .seeds import stream
 from .store import Store
 
 # Knobs that change how fast a run goes, not what it computes: a checkpoint stays valid across them.
@@ -39,7 +40,7 @@ def kept_rows(store: Store, decisions: pd.DataFrame) -> np.ndarray:
 
 def held_out_rows(store: Store, count: int, seed: int) -> np.ndarray:
     """A fixed random subset of `count` test clips, in store order: what the history scores."""
-    return np.sort(np.random.default_rng(seed).permutation(store.rows("test"))[:count])
+    return np.sort(np.random.default_rng(stream(seed, "held_out")).permutation(store.rows("test"))[:count])
 
 
 def run_key(model: ModelParams, train: TrainParams, vocab_text: str, store: Store, train_rows: np.ndarray,
@@ -55,7 +56,7 @@ def run_key(model: ModelParams, train: TrainParams, vocab_text: str, store: Stor
 
 def plan_epochs(lengths: np.ndarray, cfg: TrainParams, sample_rate: int) -> list[tuple[float, np.ndarray]]:
     """Every batch of the run up front, as (epoch, rows): the schedule needs the step count."""
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(stream(cfg.seed, "batches"))
     budget = int(cfg.batch_seconds * sample_rate)
     plan = []
     for epoch in range(math.ceil(cfg.epochs)):
@@ -198,8 +199,8 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     ranks, device = distributed.current(), model_device()
     if cfg.deterministic:
         deterministic_algorithms()
-    torch.manual_seed(cfg.seed)  # dropout
-    np.random.seed(cfg.seed)  # HF draws SpecAugment masks from numpy's global generator
+    torch.manual_seed(stream(cfg.seed, "dropout"))
+    np.random.seed(stream(cfg.seed, "masks"))  # HF draws SpecAugment masks from numpy's global generator
     prepare(model, cfg, device)
     lengths = store.index["audio_length"].to_numpy()[train_rows]
     plan = plan_epochs(lengths, cfg, store.sample_rate)

@@ -1,0 +1,15 @@
+"""One seed, independent streams: each kind of random draw of a run gets its own seed from train.seed.
+
+Drawing the initial weights and, later, the dropout masks from one generator reseeded with
+the same number would make the two correlated; NumPy's SeedSequence derives independent
+streams from one seed instead.
+"""
+
+import numpy as np
+
+PURPOSES = ("weights", "dropout", "masks", "batches", "held_out", "loader")
+
+
+def stream(seed: int, purpose: str) -> int:
+    """The seed of `purpose`'s draws (one of PURPOSES) in a run seeded with `seed`."""
+    return int(np.random.SeedSequence(seed, spawn_key=(PURPOSES.index(purpose),)).generate_state(1)[0])
