@@ -118,7 +118,7 @@ def test_preset_command_refuses_a_setting_without_a_value(tmp_path, capsys):
 
 def test_gate_command_passes_equal_metrics_and_fails_a_rise(tmp_path, monkeypatch, capsys):
     project = Path(__file__).resolve().parents[1]
-    shutil.copy(project / "params.yaml", tmp_path / "params.yaml")  # gate limits: 0 by default
+    shutil.copy(project / "params.yaml", tmp_path / "params.yaml")  # its gate limits are well below a 0.1 rise
     metrics = tmp_path / "metrics" / "eval.json"
     metrics.parent.mkdir()
     metrics.write_text(json.dumps({"wer": 0.5, "cer": 0.2}))
