@@ -28,12 +28,11 @@ from ctc_asr.store import Store
 from ctc_asr.train import fit, kept_rows
 
 
-def one_run(cfg: params.Params, store: Store, seed: int, epochs: float | None) -> dict:
-    tokenizer = vocab.tokenizer(Path("data/vocab.json"))
+def one_run(cfg: params.Params, store: Store, train_rows, tokenizer, seed: int, epochs: float | None) -> dict:
     train = cfg.train.replace(seed=seed, checkpoint_every=0, **({"epochs": epochs} if epochs else {}))
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=seed)
     started = time.perf_counter()
-    summary = fit(network, store, kept_rows(store, tables.read(Path("data/filtered/decisions.tsv"))), None, train)
+    summary = fit(network, store, train_rows, None, train)
     test = store.rows("test")
     hypotheses = greedy_texts(network, model.processor(tokenizer, network.config, store.sample_rate),
                               [store.audio(i) for i in test], cfg.evaluate.batch_size)
@@ -55,10 +54,12 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg, store = params.load(), Store(Path("data/encoded"))
+    train_rows = kept_rows(store, tables.read(Path("data/filtered/decisions.tsv")))
+    tokenizer = vocab.tokenizer(Path("data/vocab.json"))
     print(f"{len(store.rows('test'))} test clips; torch threads: {torch.get_num_threads()}", flush=True)
     rows = []
     for seed in args.seeds:
-        rows.append(one_run(cfg, store, seed, args.epochs))
+        rows.append(one_run(cfg, store, train_rows, tokenizer, seed, args.epochs))
         print(rows[-1], flush=True)
     print(f"\n{'seed':>6}{'WER':>8}{'CER':>8}{'final loss':>12}{'seconds':>9}")
     for r in rows:

@@ -50,18 +50,14 @@ def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], t
     and a pretrained model's new output layer, are drawn from `seed` alone (its "weights"
     stream, see seeds.py): the global random state is neither read nor changed.
     """
-    _check_keys(overrides, "model.config")
     head = dict(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    config = architecture(pretrained, scratch, {**overrides, **head})
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(stream(seed, "weights"))
         if pretrained == SCRATCH:
-            _check_keys(scratch, "model.scratch")
-            return Wav2Vec2ForCTC(Wav2Vec2Config(**{**scratch, **overrides, **head}))
-        try:
-            # A checkpoint fine-tuned on another alphabet has a head of another size: replace it.
-            return Wav2Vec2ForCTC.from_pretrained(pretrained, ignore_mismatched_sizes=True, **overrides, **head)
-        except OSError as error:
-            raise _load_error(pretrained, error) from None
+            return Wav2Vec2ForCTC(config)
+        # A checkpoint fine-tuned on another alphabet has a head of another size: replace it.
+        return Wav2Vec2ForCTC.from_pretrained(pretrained, config=config, ignore_mismatched_sizes=True)
 
 
 def processor(tokenizer: Wav2Vec2CTCTokenizer, config: Wav2Vec2Config, sample_rate: int) -> Wav2Vec2Processor:

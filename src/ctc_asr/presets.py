@@ -46,16 +46,19 @@ def _merged(preset: Path, params_file: Path, overrides: dict | None) -> tuple[st
     return text.getvalue(), list(dict.fromkeys(_keys(update) + _keys(overrides or {})))
 
 
+def _validated(text: str, preset: Path, params_file: Path) -> params.Params:
+    return params.parse(YAML(typ="safe").load(text), f"{params_file} with {preset}")
+
+
 def load(preset: Path, params_file: Path = Path("params.yaml"), overrides: dict | None = None) -> params.Params:
     """The params a run would get after `apply`, without writing anything."""
-    text, _ = _merged(preset, params_file, overrides)
-    return params.parse(YAML(typ="safe").load(text), f"{params_file} with {preset}")
+    return _validated(_merged(preset, params_file, overrides)[0], preset, params_file)
 
 
 def apply(preset: Path, params_file: Path = Path("params.yaml"), overrides: dict | None = None) -> list[str]:
     """Merge `preset`, then `overrides`, into `params_file` (validated first, written only if valid);
     the dotted keys they set."""
     text, keys = _merged(preset, params_file, overrides)
-    params.parse(YAML(typ="safe").load(text), f"{params_file} with {preset}")
+    _validated(text, preset, params_file)
     Path(params_file).write_text(text)
     return keys
