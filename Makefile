@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 # The CPU build is enough for the built-in demo; on a GPU machine: make repro TORCH=torch
 TORCH ?= torch==2.13.0
+PYCTCDECODE := pyctcdecode==0.5.0
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 # One stamp per torch requirement: asking for another one (TORCH=torch after a CPU install) reinstalls torch.
@@ -22,8 +23,10 @@ $(TORCH_STAMP): | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	touch $@
 
-$(VENV)/.installed: pyproject.toml $(TORCH_STAMP)
+$(VENV)/.installed: pyproject.toml Makefile $(TORCH_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# beam search: pyctcdecode's numpy<2 pin is stale (its code runs on numpy 2, see src/ctc_asr/decoding.py)
+	$(BIN)/python -m pip install --quiet --no-deps "$(PYCTCDECODE)"
 	touch $@
 
 repro: setup

@@ -44,7 +44,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Co
 from ctc_asr import model, params, presets, tables, vocab
 from ctc_asr.batching import standardize
 from ctc_asr.store import Store, Writer
-from ctc_asr.train import Evaluator, fit, held_out_rows, kept_rows, plan_epochs
+from ctc_asr.train import Evaluator, dev_rows, fit, kept_rows, plan_epochs
 
 RATE, VOCAB = 16000, 32
 CONFIGS = {
@@ -276,7 +276,7 @@ def learning(epochs: float) -> None:
     store = Store(Path("data/encoded"))
     rows = kept_rows(store, tables.read(Path("data/filtered/decisions.tsv")))
     tokenizer = vocab.tokenizer(Path("data/vocab.json"))
-    eval_rows = held_out_rows(store, cfg.train.eval_utterances, cfg.train.seed)
+    eval_rows = dev_rows(store, cfg.train.eval_utterances, cfg.train.seed)
     results = {}
     for label, changes in (("fp32", {"precision": "fp32"}), ("defaults", {})):
         network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
@@ -285,7 +285,7 @@ def learning(epochs: float) -> None:
         train = cfg.train.replace(epochs=epochs, checkpoint_every=0, **changes)
         summary = fit(network, store, rows, evaluator, train, recorder)
         results[f"{label} ({summary['precision']})"] = (recorder.evals, summary)
-    print(f"\nembedded corpus, {len(rows)} training clips, {epochs} epochs; WER / CER on {len(eval_rows)} held-out clips")
+    print(f"\nembedded corpus, {len(rows)} training clips, {epochs} epochs; WER / CER on {len(eval_rows)} dev clips")
     labels = list(results)
     print(f"{'epoch':>7}" + "".join(f"{name:>26}" for name in labels))
     for k, record in enumerate(results[labels[0]][0]):

@@ -14,7 +14,7 @@ from ctc_asr.errors import exit_on_user_error
 from ctc_asr.history import History
 from ctc_asr.reports import write_json
 from ctc_asr.store import Store
-from ctc_asr.train import Evaluator, fit, held_out_rows, kept_rows, run_key
+from ctc_asr.train import Evaluator, dev_rows, fit, kept_rows, run_key
 
 ENCODED, DECISIONS, VOCAB = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("data/vocab.json")
 OUT, CHECKPOINT = Path("models/ctc"), Path("models/checkpoint")
@@ -29,7 +29,7 @@ def main() -> None:
     ranks = distributed.join()
     encoded = Store(ENCODED)
     train_rows = kept_rows(encoded, tables.read(DECISIONS))
-    eval_rows = held_out_rows(encoded, cfg.train.eval_utterances, cfg.train.seed)
+    eval_rows = dev_rows(encoded, cfg.train.eval_utterances, cfg.train.seed)
     tokenizer = vocab.tokenizer(VOCAB)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)

@@ -1,4 +1,4 @@
-"""vocab: the character vocabulary of the training transcripts; unseen test characters counted."""
+"""vocab: the character vocabulary of the training transcripts; dev and test characters it lacks counted."""
 
 import json
 from pathlib import Path
@@ -14,11 +14,13 @@ TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/vocab.
 def main() -> None:
     frame = corpus.read(TRANSCRIPTS)
     tokens = vocab.build(frame.loc[frame["split"] == "train", "text"])
-    unseen = vocab.unseen(frame.loc[frame["split"] == "test", "text"], tokens)
+    unseen = {split: vocab.unseen(frame.loc[frame["split"] == split, "text"], tokens) for split in ("dev", "test")}
     OUT.write_text(json.dumps(tokens, indent=1, ensure_ascii=False) + "\n")
-    write_json(METRICS, {"size": len(tokens), "unseen_test_characters": sum(unseen.values()),
-                         "unseen_by_character": dict(sorted(unseen.items()))})
-    note = f"; {sum(unseen.values())} test characters unseen in training: {''.join(sorted(unseen))}" if unseen else ""
+    write_json(METRICS, {"size": len(tokens), **{
+        f"unseen_{split}_characters": {"count": sum(c.values()), "by_character": dict(sorted(c.items()))}
+        for split, c in unseen.items()}})
+    test = unseen["test"]
+    note = f"; {sum(test.values())} test characters unseen in training: {''.join(sorted(test))}" if test else ""
     print(f"vocab: {len(tokens)} tokens -> {OUT}{note}")
 
 

@@ -21,9 +21,11 @@ ITEMS = {
     "train": [("a.flac", "FLAC", 0.5, 16000, "The first train clip.", "alice"),
               ("b.wav", "WAV", 0.7, 22050, "A second one, in WAV.", "bob"),
               ("c.flac", "FLAC", 0.3, 8000, "Third!", "alice")],
+    "validation": [("f.wav", "WAV", 0.5, 16000, "A dev clip.", "frank")],
     "test": [("d.wav", "WAV", 0.6, 16000, "Only tests here.", "carol"),
              ("e.flac", "FLAC", 0.4, 16000, "And here.", "dave")],
 }
+OURS = {"train": "train", "validation": "dev", "test": "test"}  # hub split -> pipeline split (data.hub.*_split)
 
 
 def encoded(fmt: str, seconds: float, rate: int) -> bytes:
@@ -75,7 +77,7 @@ def hub(folder: Path, out_dir: Path, rejects: Rejects | None = None, **changes):
 def test_rows_per_split_with_text_and_speaker(dataset, tmp_path):
     frame = hub(dataset, tmp_path / "out")
     for split, items in ITEMS.items():
-        rows = frame[frame["split"] == split]
+        rows = frame[frame["split"] == OURS[split]]
         assert rows["text"].tolist() == [item[4] for item in items]
         assert rows["speaker"].tolist() == [item[5] for item in items]
     assert frame["id"].is_unique
@@ -97,7 +99,7 @@ def test_audio_is_written_with_its_suffix_and_duration(dataset, tmp_path):
 
 def test_limit_caps_each_split(dataset, tmp_path):
     frame = hub(dataset, tmp_path / "out", limit=2)
-    assert frame.groupby("split").size().to_dict() == {"train": 2, "test": 2}
+    assert frame.groupby("split").size().to_dict() == {"train": 2, "dev": 1, "test": 2}
     assert frame[frame["split"] == "train"]["text"].tolist() == [item[4] for item in ITEMS["train"][:2]]
 
 
@@ -107,6 +109,20 @@ def test_without_speaker_column_speaker_is_unknown(dataset, tmp_path):
     assert set(frame["speaker"]) == {"unknown"}
 
 
+def test_without_dev_split_dev_speakers_are_held_out_of_train(dataset, tmp_path):
+    frame = download(DATA.replace(source="hub", dev_speakers=1, hub=DATA.hub.replace(
+        name=str(dataset), text_column="sentence", speaker_column="client", dev_split=None)), tmp_path / "out", Rejects("fail"))
+    dev, train = (set(frame.loc[frame["split"] == s, "speaker"]) for s in ("dev", "train"))
+    assert len(dev) == 1 and dev | train == {"alice", "bob"} and not dev & train
+    assert "frank" not in set(frame["speaker"])  # the validation split is not read
+
+
+def test_without_dev_split_or_speakers_the_error_says_what_to_set(dataset, tmp_path):
+    cfg = DATA.hub.replace(name=str(dataset), text_column="sentence", dev_split=None)
+    with pytest.raises(UserError, match="dev split"):
+        download(DATA.replace(source="hub", hub=cfg), tmp_path / "out", Rejects("fail"))
+
+
 @pytest.mark.parametrize("column", ["text_column", "audio_column", "speaker_column"])
 def test_wrong_column_name_is_rejected_by_name(dataset, tmp_path, column):
     with pytest.raises(UserError, match="no_such_column"):
@@ -114,8 +130,8 @@ def test_wrong_column_name_is_rejected_by_name(dataset, tmp_path, column):
 
 
 def test_wrong_split_name_is_rejected_by_name(dataset, tmp_path):
-    with pytest.raises(UserError, match="validation") as error:
-        hub(dataset, tmp_path / "out", test_split="validation")
+    with pytest.raises(UserError, match="no_such_split") as error:
+        hub(dataset, tmp_path / "out", test_split="no_such_split")
     assert "data.hub" in str(error.value)
 
 
@@ -123,6 +139,7 @@ def test_wrong_split_name_is_rejected_by_name(dataset, tmp_path):
 def corrupt_dataset(tmp_path):
     folder = tmp_path / "bad_ds"
     write_split(folder, "train", [ITEMS["train"][0], ("broken.flac", "BAD", 0, 0, "Corrupt.", "eve")])
+    write_split(folder, "validation", ITEMS["validation"])
     write_split(folder, "test", ITEMS["test"])
     return folder
 
@@ -130,7 +147,7 @@ def corrupt_dataset(tmp_path):
 def test_corrupt_embedded_audio_is_skipped(corrupt_dataset, tmp_path):
     out, rejects = tmp_path / "out", Rejects("skip")
     frame = hub(corrupt_dataset, out, rejects)
-    assert "Corrupt." not in set(frame["text"]) and len(frame) == 3
+    assert "Corrupt." not in set(frame["text"]) and len(frame) == 4  # 1 train, 1 dev, 2 test
     assert rejects.counts() == {"not readable audio": 1}
     assert {p for p in (out / "audio").rglob("*") if p.is_file()} == {out / p for p in frame["path"]}
 

@@ -12,7 +12,7 @@ import soundfile as sf
 from ctc_asr import corpus, params
 from ctc_asr.errors import BadInput, UserError
 from ctc_asr.rejects import Rejects
-from ctc_asr.sources import download
+from ctc_asr.sources import collect, download, manifest
 
 DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 MAX_SECONDS = 2.0
@@ -87,8 +87,8 @@ def bad_row(folder: Path, name: str) -> dict:
 
 
 def run(manifest_path: Path, out_dir: Path, rejects: Rejects):
-    cfg = DATA.replace(source="manifest", manifest={"path": str(manifest_path)}, reject_over_seconds=MAX_SECONDS)
-    return download(cfg, out_dir, rejects)
+    """The source's rows as collected (the dev hold-out of `download` is tested on its own below)."""
+    return collect(manifest.candidates(DATA.manifest.replace(path=str(manifest_path))), out_dir, rejects, MAX_SECONDS)
 
 
 @pytest.fixture
@@ -115,7 +115,6 @@ def test_skip_keeps_exactly_the_good_rows(tmp_path, folder, suffix):
         copy = out / row.path
         assert copy.suffix == Path(name).suffix and copy.is_relative_to(out / "audio")
         assert sf.info(copy).duration == pytest.approx(seconds, abs=1e-3)
-    assert sorted(corpus.read(out / "manifest.tsv")["text"]) == sorted(frame["text"])
 
 
 def test_skip_records_every_bad_row_with_its_reason(tmp_path, folder):
@@ -195,13 +194,51 @@ def test_manifest_without_text_column_is_rejected(tmp_path, folder):
     assert "list.csv" in str(error.value)
 
 
-def test_split_other_than_train_or_test_is_rejected(tmp_path, folder):
+def test_split_other_than_train_dev_or_test_is_rejected(tmp_path, folder):
     folder.mkdir()
     sf.write(folder / "a.wav", tone(0.5, 16000), 16000)
-    listed = write_manifest(folder / "list.jsonl", [dict(path="a.wav", text="hello", split="dev")])
+    listed = write_manifest(folder / "list.jsonl", [dict(path="a.wav", text="hello", split="valid")])
     with pytest.raises(UserError, match="split") as error:
         run(listed, tmp_path / "out", Rejects("skip"))
-    assert "list.jsonl" in str(error.value) and "dev" in str(error.value)
+    assert "list.jsonl" in str(error.value) and "valid" in str(error.value)
+
+
+def speakers_rows(folder: Path, splits: list[str | None], speakers: list[str | None]) -> list[dict]:
+    folder.mkdir(exist_ok=True)
+    rows = []
+    for k, (split, speaker) in enumerate(zip(splits, speakers)):
+        sf.write(folder / f"{k}.wav", tone(0.5, 16000), 16000)
+        rows.append(dict(path=f"{k}.wav", text=f"clip {k}", speaker=speaker, split=split))
+    return rows
+
+
+def download_manifest(listed: Path, out: Path, dev_speakers: int = 1):
+    cfg = DATA.replace(source="manifest", manifest={"path": str(listed)}, dev_speakers=dev_speakers)
+    return download(cfg, out, Rejects("fail"))
+
+
+def test_dev_rows_are_the_dev_split(tmp_path, folder):
+    rows = speakers_rows(folder, ["train", "dev", None, "test"], ["a", "b", None, "c"])
+    frame = download_manifest(write_manifest(folder / "list.csv", rows), tmp_path / "out")
+    assert frame["split"].tolist() == ["train", "dev", "train", "test"]  # nothing held out: dev rows exist
+    assert corpus.read(tmp_path / "out" / "manifest.tsv")["split"].tolist() == frame["split"].tolist()
+
+
+def test_without_dev_rows_dev_speakers_are_held_out_of_train(tmp_path, folder):
+    rows = speakers_rows(folder, ["train"] * 6 + ["test"], ["a", "a", "b", "b", "c", "c", "t"])
+    frame = download_manifest(write_manifest(folder / "list.csv", rows), tmp_path / "out", dev_speakers=2)
+    dev, train = (set(frame.loc[frame["split"] == s, "speaker"]) for s in ("dev", "train"))
+    assert len(dev) == 2 and dev | train == {"a", "b", "c"} and not dev & train
+    assert frame.loc[frame["speaker"] == "t", "split"].tolist() == ["test"]
+    again = download_manifest(write_manifest(folder / "again.csv", rows[::-1]), tmp_path / "again", dev_speakers=2)
+    assert set(again.loc[again["split"] == "dev", "speaker"]) == dev  # chosen by name, not by order
+
+
+@pytest.mark.parametrize("speakers, match", [(["a", None, "b"], "without a speaker"), (["a", "a", "a"], "data.dev_speakers")])
+def test_without_dev_rows_a_hold_out_that_cannot_work_is_named(tmp_path, folder, speakers, match):
+    rows = speakers_rows(folder, ["train"] * 3, speakers)
+    with pytest.raises(UserError, match=match):
+        download_manifest(write_manifest(folder / "list.csv", rows), tmp_path / "out")
 
 
 def test_missing_manifest_file_is_rejected(tmp_path):

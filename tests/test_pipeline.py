@@ -21,10 +21,13 @@ import yaml
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[1]
+# Each sentence has a letter of its own, so every dev and test transcript has one that training
+# never saw: such clips are scored as they are, never dropped.
+OWN_LETTERS = "àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ"
+SENTENCES = [f"Sentence {k} says {letter} aloud." for k, letter in enumerate(OWN_LETTERS)]
 TINY = {
-    # A corpus this small may have test characters training never saw: drop those clips, don't stop.
-    "data": {"on_error": "skip",
-             "synthetic": {"test_sentences": 6, "train_speakers": 3, "test_speakers": 2, "utterances_per_speaker": 3}},
+    "data": {"synthetic": {"sentences": "sentences.txt", "test_sentences": 6, "dev_sentences": 3, "train_speakers": 3,
+                           "dev_speakers": 1, "test_speakers": 2, "utterances_per_speaker": 3}},
     "model": {"scratch": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
                           "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}},
     "train": {"epochs": 2, "batch_seconds": 6, "warmup_steps": 1, "log_every": 1, "eval_every": 2, "eval_utterances": 3},
@@ -75,6 +78,7 @@ def repo(tmp_path_factory) -> Path:
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(PROJECT / name, repo / name)
     set_params(repo, TINY)
+    (repo / "sentences.txt").write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
     for command in (["git", "init", "-q"], ["git", "add", "-A"],
                     ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
         run(repo, *command)
@@ -104,16 +108,21 @@ def settled(repo: Path) -> None:
 
 
 def test_repro_runs_every_stage_in_order(first_run):
-    assert stages_run(first_run) == ["download", "normalize", "vocab", "encode", "filter", "train", "evaluate"]
+    ran = stages_run(first_run)
+    assert sorted(ran) == sorted(["download", "normalize", "lm", "vocab", "encode", "filter", "train", "tune", "evaluate"])
+    for before, after in [("download", "normalize"), ("normalize", "lm"), ("normalize", "vocab"), ("vocab", "encode"),
+                          ("encode", "filter"), ("filter", "train"), ("train", "tune"), ("lm", "tune"), ("tune", "evaluate")]:
+        assert ran.index(before) < ran.index(after), (before, after)
 
 
 def test_outputs_and_metrics(repo, first_run):
     raw = pd.read_csv(repo / "data/raw/manifest.tsv", sep="\t")
-    assert len(raw) == (3 + 2) * 3
+    assert len(raw) == (3 + 1 + 2) * 3
     assert all((repo / "data/raw" / p).is_file() for p in raw["path"])
-    assert set(raw.loc[raw.split == "train", "speaker"]).isdisjoint(raw.loc[raw.split == "test", "speaker"])
-    assert set(raw.loc[raw.split == "train", "text"]).isdisjoint(raw.loc[raw.split == "test", "text"])
-    assert json.loads((repo / "metrics/download.json").read_text())["utterances"] == {"test": 6, "train": 9}
+    for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
+        assert set(raw.loc[raw.split == a, "speaker"]).isdisjoint(raw.loc[raw.split == b, "speaker"])
+        assert set(raw.loc[raw.split == a, "text"]).isdisjoint(raw.loc[raw.split == b, "text"])
+    assert json.loads((repo / "metrics/download.json").read_text())["utterances"] == {"dev": 3, "test": 6, "train": 9}
 
     transcripts = pd.read_csv(repo / "data/text/transcripts.tsv", sep="\t")
     assert (transcripts["text"] == transcripts["text"].str.lower()).all()
@@ -134,17 +143,27 @@ def test_outputs_and_metrics(repo, first_run):
     assert list((repo / "models/checkpoint").iterdir()) == []  # a finished run leaves no checkpoint to resume
 
     encoded = pd.read_csv(repo / "data/encoded/index.tsv", sep="\t")
-    rejected = pd.read_csv(repo / "metrics/rejects/encode.tsv", sep="\t")
-    assert len(encoded) + len(rejected) == len(raw)
-    assert set(rejected["reason"]) <= {"characters outside the vocabulary"}
-    test_utterances = int((encoded["split"] == "test").sum())
+    assert len(encoded) == len(raw)  # every clip kept, unseen letters and all
+    test_utterances = int((raw["split"] == "test").sum())
+    assert json.loads((repo / "metrics/vocab.json").read_text())["unseen_test_characters"]["count"] >= test_utterances
+
+    lm = json.loads((repo / "metrics/lm.json").read_text())
+    assert lm["order"] == 4 and lm["sentences"] == 9 and set(lm["ngrams"]) == {"1", "2", "3", "4"}
+    assert (repo / "data/lm/lm.arpa").is_file() and lm["oov_rate"]["test"] > 0  # "says <its letter>" is unseen
+    tune = json.loads((repo / "metrics/tune.json").read_text())
+    assert tune["lm"] and tune["dev_utterances"] == 3
+    assert len(pd.read_csv(repo / "metrics/tune/grid.tsv", sep="\t")) == 16  # the 4 x 4 grid of params.yaml
 
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert set(evaluation) >= {"wer", "cer", "substitutions", "deletions", "insertions", "utterances", "audio_seconds"}
-    assert evaluation["utterances"] == test_utterances > 0
+    assert evaluation["utterances"] == evaluation["utterances_with_unseen_characters"] == test_utterances > 0
+    assert evaluation["decoding"] == "lm" and evaluation["wer"] == evaluation["lm"]["wer"]
+    assert set(evaluation["greedy"]) == {"wer", "cer"}
     predictions = pd.read_csv(repo / "metrics/predictions.tsv", sep="\t", keep_default_na=False)
-    assert len(predictions) == test_utterances and {"reference", "hypothesis", "errors"} <= set(predictions.columns)
-    assert json.loads((repo / "metrics/timing/evaluate.json").read_text())["real_time_factor"] > 0
+    assert len(predictions) == test_utterances
+    assert {"reference", "hypothesis", "greedy_hypothesis", "errors"} <= set(predictions.columns)
+    timing = json.loads((repo / "metrics/timing/evaluate.json").read_text())
+    assert timing["greedy_real_time_factor"] > 0 and timing["lm_real_time_factor"] > 0
     assert json.loads((repo / "metrics/timing/train.json").read_text())["train_seconds"] > 0
     assert sum(bucket["utterances"] for bucket in evaluation["by_duration"].values()) == test_utterances
     details = repo / "metrics/eval"
@@ -158,20 +177,23 @@ def test_outputs_and_metrics(repo, first_run):
 
 
 def test_model_directory_loads_with_plain_transformers(repo, first_run):
-    from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+    from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, Wav2Vec2ProcessorWithLM
 
-    model = Wav2Vec2ForCTC.from_pretrained(repo / "models/ctc")
+    model = Wav2Vec2ForCTC.from_pretrained(repo / "models/asr")
     processor = Wav2Vec2Processor.from_pretrained(repo / "models/ctc")
     vocab = json.loads((repo / "data/vocab.json").read_text())
     assert model.config.pad_token_id == processor.tokenizer.pad_token_id == vocab["[PAD]"]
-    card = (repo / "models/ctc/README.md").read_text()
+    with_lm = Wav2Vec2ProcessorWithLM.from_pretrained(repo / "models/asr")
+    assert with_lm.tokenizer.get_vocab() == vocab
+    card = (repo / "models/asr/README.md").read_text()
     assert "pipeline_tag: automatic-speech-recognition" in card and "| source | synthetic |" in card
+    assert "## Language model" in card and f"| alpha (LM weight) | {json.loads((repo / 'metrics/tune.json').read_text())['alpha']} |" in card
 
 
 def test_transcribe_command_reads_a_test_clip(repo, first_run):
     raw = pd.read_csv(repo / "data/raw/manifest.tsv", sep="\t")
     clip = repo / "data/raw" / raw.loc[raw.split == "test", "path"].iloc[0]
-    done = run(repo, sys.executable, "-m", "ctc_asr", "transcribe", "--model", "models/ctc", "--format", "json", str(clip))
+    done = run(repo, sys.executable, "-m", "ctc_asr", "transcribe", "--model", "models/asr", "--format", "json", str(clip))
     assert json.loads(done.stdout)["seconds"] == pytest.approx(raw.loc[raw.split == "test", "seconds"].iloc[0], abs=0.01)
 
 
@@ -180,7 +202,7 @@ def test_dvc_reads_metrics_and_plots(repo, first_run):
     files = next(iter(shown.values()))["data"]
     assert "wer" in files["metrics/eval.json"]["data"]
     plots = run(repo, sys.executable, "-m", "dvc", "plots", "show", "--json").stdout
-    for title in ("Training loss", "Held-out error rates", "WER by clip duration", "Character confusions"):
+    for title in ("Training loss", "Dev error rates during training", "WER by clip duration", "Character confusions"):
         assert title in plots
 
 
@@ -214,20 +236,29 @@ def result_bytes(repo: Path) -> dict[str, bytes]:
 def test_training_again_gives_the_same_bytes_whatever_the_workers(repo, first_run):
     settled(repo)
     before = result_bytes(repo)
-    forced = run(repo, sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train", "evaluate")
-    assert stages_run(forced.stdout) == ["train", "evaluate"]
+    forced = run(repo, sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train", "tune", "evaluate")
+    assert stages_run(forced.stdout) == ["train", "tune", "evaluate"]
     assert result_bytes(repo) == before
     workers = yaml.safe_load((repo / "params.yaml").read_text())["train"]["workers"]
     set_params(repo, {"train": {"workers": 0 if workers else 2}})
-    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "evaluate"]
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "tune", "evaluate"]
     assert result_bytes(repo) == before
 
 
-def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, first_run):
+def test_changing_a_train_param_reruns_only_what_follows_train(repo, first_run):
     settled(repo)
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == []
     set_params(repo, {"train": {"learning_rate": 0.002}})
-    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "evaluate"]
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "tune", "evaluate"]
+
+
+def test_lm_order_zero_decodes_greedily_without_retraining(repo, first_run):
+    settled(repo)
+    set_params(repo, {"lm": {"order": 0}})
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["lm", "tune", "evaluate"]
+    evaluation = json.loads((repo / "metrics/eval.json").read_text())
+    assert evaluation["decoding"] == "greedy" and "lm" not in evaluation and evaluation["wer"] == evaluation["greedy"]["wer"]
+    assert not (repo / "models/asr/language_model").exists()
 
 
 def test_bad_params_stop_a_stage_with_one_line(repo, first_run):
@@ -246,7 +277,7 @@ def test_exp_run_sets_a_variant_from_the_command_line(repo, first_run):
     # in a temporary copy, so the workspace stays as it was; two processes: torchrun with gloo on a CPU
     done = run(repo, sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", "variant",
                "-S", "train.epochs=1", "-S", "train.gpus=2")
-    assert stages_run(done.stdout) == ["train", "evaluate"]
+    assert stages_run(done.stdout) == ["train", "tune", "evaluate"]
     shown = json.loads(run(repo, sys.executable, "-m", "dvc", "exp", "show", "--json").stdout)
     [variant] = [e for commit in shown for e in commit.get("experiments") or [] if e.get("name") == "variant"]
     result = variant["revs"][0]["data"]
@@ -257,15 +288,16 @@ def test_exp_run_sets_a_variant_from_the_command_line(repo, first_run):
 
 
 def recordings_corpus(folder: Path) -> Path:
-    """Two good clips and one that is not audio, listed in a CSV manifest."""
+    """Three good clips (train, test, dev) and one that is not audio, listed in a CSV manifest."""
     import numpy as np
     import soundfile as sf
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("one.wav", "two.flac"):
+    for name in ("one.wav", "two.flac", "three.wav"):
         sf.write(folder / name, np.random.default_rng(0).standard_normal(16000).astype("float32") * 0.1, 16000)
     (folder / "broken.wav").write_text("this is not audio")
-    rows = ["path,text,split", "one.wav,Hello there.,train", "broken.wav,Who knows?,train", "two.flac,Good bye.,test"]
+    rows = ["path,text,split", "one.wav,Hello there.,train", "broken.wav,Who knows?,train", "two.flac,Good bye.,test",
+            "three.wav,See you.,dev"]
     (folder / "corpus.csv").write_text("\n".join(rows) + "\n")
     return folder / "corpus.csv"
 
@@ -288,7 +320,7 @@ def test_bad_audio_stops_download_or_is_counted(repo, tmp_path, on_error):
         rejects = pd.read_csv(work / "metrics/rejects/download.tsv", sep="\t")
         assert rejects["reason"].tolist() == ["not readable audio"] and "broken.wav" in rejects["item"].iloc[0]
         report = json.loads((work / "metrics/download.json").read_text())
-        assert report["rejected"] == {"not readable audio": 1} and report["utterances"] == {"test": 1, "train": 1}
+        assert report["rejected"] == {"not readable audio": 1} and report["utterances"] == {"dev": 1, "test": 1, "train": 1}
 
 
 def test_a_killed_train_stage_resumes_on_the_next_repro(repo, first_run):
@@ -309,7 +341,7 @@ def test_a_killed_train_stage_resumes_on_the_next_repro(repo, first_run):
     killed.wait()
     assert checkpoint.exists(), "the run ended before it could be killed"
     done = run(repo, sys.executable, "-m", "dvc", "repro")
-    assert stages_run(done.stdout) == ["train", "evaluate"]
+    assert stages_run(done.stdout) == ["train", "tune", "evaluate"]
     resumed_at = int(re.search(r"resuming at step (\d+)", done.stdout + done.stderr).group(1))
     train = json.loads((repo / "metrics/train.json").read_text())
     steps = pd.read_csv(repo / "metrics/train/steps.tsv", sep="\t")["step"].tolist()

@@ -17,7 +17,7 @@ SENTENCES = [f"Sentence number {k} is here." for k in range(40)]
 
 
 def small_cfg(**changes) -> SyntheticParams:
-    fields = dict(test_sentences=10, train_speakers=6, test_speakers=3, utterances_per_speaker=4,
+    fields = dict(test_sentences=10, dev_sentences=6, train_speakers=6, dev_speakers=2, test_speakers=3, utterances_per_speaker=4,
                   accents=["en", "en-us", "en-gb-x-rp"], variants=["m1", "f1", "m3", "f2"], seed=5)
     return DATA.synthetic.replace(**{**fields, **changes})
 
@@ -25,19 +25,20 @@ def small_cfg(**changes) -> SyntheticParams:
 def test_plan_has_the_requested_counts():
     utterances = synthetic.plan(small_cfg(), SENTENCES)
     speakers = utterances.groupby("split")["speaker"].nunique()
-    assert speakers.to_dict() == {"train": 6, "test": 3}
+    assert speakers.to_dict() == {"train": 6, "dev": 2, "test": 3}
     assert (utterances.groupby("speaker").size() == 4).all()
-    assert len(utterances) == 9 * 4
+    assert len(utterances) == 11 * 4
     assert utterances["id"].is_unique
 
 
-def test_plan_keeps_speakers_and_sentences_apart():
+def test_plan_keeps_speakers_and_sentences_of_the_three_splits_apart():
     utterances = synthetic.plan(small_cfg(), SENTENCES)
-    train, test = (utterances[utterances["split"] == s] for s in ("train", "test"))
-    assert not set(train["speaker"]) & set(test["speaker"])
-    assert not set(train["text"]) & set(test["text"])
+    splits = {s: utterances[utterances["split"] == s] for s in ("train", "dev", "test")}
+    for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
+        assert not set(splits[a]["speaker"]) & set(splits[b]["speaker"]), (a, b)
+        assert not set(splits[a]["text"]) & set(splits[b]["text"]), (a, b)
     assert set(utterances["text"]) <= set(SENTENCES)
-    assert test["text"].nunique() <= 10
+    assert splits["test"]["text"].nunique() <= 10 and splits["dev"]["text"].nunique() <= 6
 
 
 def test_plan_speakers_are_accent_plus_variant_and_settings_in_range():
@@ -61,7 +62,7 @@ def test_more_speakers_than_voices_is_rejected():
         synthetic.plan(small_cfg(train_speakers=10, test_speakers=3), SENTENCES)
 
 
-@pytest.mark.parametrize("changes", [dict(test_sentences=3), dict(test_sentences=37)])
+@pytest.mark.parametrize("changes", [dict(test_sentences=3), dict(dev_sentences=3), dict(test_sentences=31)])
 def test_too_small_sentence_pool_is_rejected(changes):
     with pytest.raises(UserError, match="utterances_per_speaker"):
         synthetic.plan(small_cfg(**changes), SENTENCES)
@@ -87,10 +88,10 @@ def test_bundled_harvard_sentences():
 
 
 def test_download_writes_wavs_matching_the_manifest(tmp_path):
-    cfg = small_cfg(train_speakers=2, test_speakers=1, utterances_per_speaker=2)
+    cfg = small_cfg(train_speakers=2, dev_speakers=1, test_speakers=1, utterances_per_speaker=2)
     frame = synthetic.download(cfg, tmp_path)
-    assert len(frame) == 6
-    assert frame["split"].value_counts().to_dict() == {"train": 4, "test": 2}
+    assert len(frame) == 8
+    assert frame["split"].value_counts().to_dict() == {"train": 4, "dev": 2, "test": 2}
     for row in frame.itertuples():
         info = sf.info(tmp_path / row.path)
         assert not Path(row.path).is_absolute()
@@ -103,7 +104,8 @@ def test_download_writes_wavs_matching_the_manifest(tmp_path):
 
 
 def test_sources_download_writes_a_readable_manifest(tmp_path):
-    cfg = DATA.replace(source="synthetic", synthetic=small_cfg(train_speakers=1, test_speakers=1, utterances_per_speaker=1))
+    cfg = DATA.replace(source="synthetic", synthetic=small_cfg(train_speakers=1, dev_speakers=1, test_speakers=1,
+                                                                   utterances_per_speaker=1))
     frame = source_download(cfg, tmp_path / "raw", Rejects("fail"))
     written = corpus.read(tmp_path / "raw" / "manifest.tsv")
     assert written["id"].tolist() == frame["id"].tolist()

@@ -41,7 +41,8 @@ def make_tree(root: Path, lower: bool = False) -> Path:
 
 
 def timit(root: Path, out_dir: Path, **changes):
-    frame = download(DATA.replace(source="timit", timit=DATA.timit.replace(root=str(root), **changes)), out_dir, Rejects("fail"))
+    data = DATA.replace(source="timit", dev_speakers=1, timit=DATA.timit.replace(root=str(root), **changes))
+    frame = download(data, out_dir, Rejects("fail"))
     return frame.set_index("id", drop=False)
 
 
@@ -115,12 +116,23 @@ def test_keep_sa_true_keeps_them_in_both_splits(tree, tmp_path):
     assert frame.loc["fcjf0_sa1", "sentence_type"] == "sa"
 
 
-@pytest.mark.parametrize("test_set, speakers", [("core", {"felc0"}), ("dev", {"faks0"}),
-                                                ("full", {"felc0", "faks0", "mxxx0"})])
-def test_test_set_picks_the_test_speakers(tree, tmp_path, test_set, speakers):
-    frame = timit(tree, tmp_path / "out", test_set=test_set)
-    assert set(frame[frame["split"] == "test"]["speaker"]) == speakers
-    assert set(frame[frame["split"] == "train"]["speaker"]) == {"fcjf0", "mabc0"}  # train is never filtered
+def speakers(frame, split: str) -> set[str]:
+    return set(frame.loc[frame["split"] == split, "speaker"])
+
+
+def test_core_test_set_takes_the_standard_dev_speakers_from_test(tree, tmp_path):
+    frame = timit(tree, tmp_path / "out", test_set="core")
+    assert speakers(frame, "test") == {"felc0"}  # core test speaker
+    assert speakers(frame, "dev") == {"faks0"}   # one of the standard 50 dev speakers; mxxx0 is neither
+    assert speakers(frame, "train") == {"fcjf0", "mabc0"}
+
+
+def test_full_test_set_holds_dev_speakers_out_of_train(tree, tmp_path):
+    frame = timit(tree, tmp_path / "out", test_set="full")
+    assert speakers(frame, "test") == {"felc0", "faks0", "mxxx0"}
+    assert len(speakers(frame, "dev")) == 1  # data.dev_speakers
+    assert speakers(frame, "dev") | speakers(frame, "train") == {"fcjf0", "mabc0"}
+    assert not speakers(frame, "dev") & speakers(frame, "train")
 
 
 def test_lower_case_tree_gives_the_same_manifest(tree, tmp_path):

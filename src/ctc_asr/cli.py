@@ -21,7 +21,10 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("transcribe", help="transcribe audio files (any format and rate libsndfile reads)",
                               description="Transcribe audio files; long recordings go in overlapping chunks.")
     run.add_argument("files", nargs="+", metavar="FILE", help="audio files")
-    run.add_argument("--model", required=True, metavar="DIR", help="a directory saved by the train stage (models/ctc)")
+    run.add_argument("--model", required=True, metavar="DIR",
+                     help="a model directory: models/asr (with the LM, when there is one) or models/ctc")
+    run.add_argument("--no-lm", action="store_true", help="decode greedily even when the folder has a language model")
+    run.add_argument("--beam-width", type=int, default=50, help="beam width of LM decoding (default: 50)")
     run.add_argument("--format", choices=["text", "json"], default="text",
                      help="text: one line per file; json: text and word start/end times (default: text)")
     run.add_argument("--chunk-seconds", type=float, default=20.0, help="length of each chunk (default: 20)")
@@ -46,18 +49,18 @@ def transcribe(args: argparse.Namespace) -> None:
 
     from .longform import Chunking, recording_logits, words_with_times
 
-    if args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1:
-        raise UserError("--chunk-seconds must be > 0, --overlap-seconds >= 0 and --batch-size >= 1")
+    if args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1 or args.beam_width < 1:
+        raise UserError("--chunk-seconds must be > 0, --overlap-seconds >= 0, --batch-size and --beam-width >= 1")
     for path in args.files:
         audio.probe(path)  # a bad file stops us before the model is loaded, not after hours of work
-    network, processor = _load_model(args.model)
+    network, processor = _load_model(args.model, with_lm=not args.no_lm)
     rate = processor.feature_extractor.sampling_rate
     chunking = Chunking.of(network, rate, args.chunk_seconds, args.overlap_seconds)
     for path in args.files:
         samples = audio.load(path, rate)
         with torch.inference_mode():
             scores = recording_logits(network, samples, chunking, args.batch_size)
-            text, words = words_with_times(network, processor, scores, rate)
+            text, words = words_with_times(network, processor, scores, rate, args.beam_width)
         if args.format == "json":
             line = json.dumps({"file": path, "seconds": round(len(samples) / rate, 3), "text": text, "words": words},
                               ensure_ascii=False)
@@ -66,15 +69,17 @@ def transcribe(args: argparse.Namespace) -> None:
         print(line, flush=True)
 
 
-def _load_model(folder: str):
+def _load_model(folder: str, with_lm: bool):
     from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
     from transformers.utils import logging as hf_logging
 
+    from .decoding import load_processor
     from .model import device
 
     hf_logging.disable_progress_bar()  # stdout and stderr carry transcripts and errors only
     try:
-        return Wav2Vec2ForCTC.from_pretrained(folder).to(device()), Wav2Vec2Processor.from_pretrained(folder)
+        network = Wav2Vec2ForCTC.from_pretrained(folder).to(device())
+        return network, load_processor(folder) if with_lm else Wav2Vec2Processor.from_pretrained(folder)
     except OSError as error:
         raise UserError(f"{folder}: not a model directory ({str(error).strip().splitlines()[0]})") from None
 

@@ -4,6 +4,7 @@
 Sources may add columns (an accent, a dialect region); later stages carry them along.
 """
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,8 @@ from . import tables
 from .errors import UserError
 
 COLUMNS = ["id", "split", "speaker", "path", "seconds", "sample_rate", "text"]
+SPLITS = ("train", "dev", "test")
+UNKNOWN_SPEAKER = "unknown"
 
 
 def write(frame: pd.DataFrame, path: Path) -> None:
@@ -27,3 +30,22 @@ def read(path: Path) -> pd.DataFrame:
     if missing:
         raise UserError(f"{path}: corpus table lacks columns {missing}")
     return frame
+
+
+def hold_out_dev(frame: pd.DataFrame, speakers: int, source: str) -> pd.DataFrame:
+    """`frame` with `speakers` of its training speakers moved to dev, unless it has a dev split already.
+
+    The speakers are the first by a hash of their names: the same ones whatever the corpus's
+    order, and most of them stay when speakers are added.
+    """
+    if (frame["split"] == "dev").any():
+        return frame
+    train = frame["split"] == "train"
+    names = sorted(set(frame.loc[train, "speaker"]), key=lambda s: hashlib.sha256(str(s).encode()).hexdigest())
+    if UNKNOWN_SPEAKER in names:
+        raise UserError(f"data.source {source}: training clips without a speaker, so no dev speakers can be held out; "
+                        f"name a dev split of the source or the speaker of every clip")
+    if speakers >= len(names):
+        raise UserError(f"data.dev_speakers: {speakers} held out of {len(names)} training speakers leaves none to train on")
+    dev = train & frame["speaker"].isin(names[:speakers])
+    return frame.assign(split=frame["split"].where(~dev, "dev"))

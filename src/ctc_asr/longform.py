@@ -50,9 +50,15 @@ def recording_logits(model: Wav2Vec2ForCTC, samples: np.ndarray, chunking: Chunk
 
 
 def words_with_times(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, scores: torch.Tensor,
-                     sample_rate: int) -> tuple[str, list[dict]]:
-    """Greedy text and each word's start and end in seconds, from the CTC alignment."""
-    decoded = processor.decode(scores.argmax(-1).tolist(), output_word_offsets=True)
+                     sample_rate: int, beam_width: int = 50) -> tuple[str, list[dict]]:
+    """The text and each word's start and end in seconds, from the CTC alignment: the best beam's
+    when the processor has an LM decoder (Wav2Vec2ProcessorWithLM), else the greedy path's."""
+    if not len(scores):
+        return "", []
+    if hasattr(processor, "decoder"):
+        decoded = processor.decode(scores.float().numpy(), beam_width=beam_width, output_word_offsets=True)
+    else:
+        decoded = processor.decode(scores.argmax(-1).tolist(), output_word_offsets=True)
     step = samples_per_frame(model.config) / sample_rate
     words = [
         {"word": w["word"], "start": round(w["start_offset"] * step, 3), "end": round(w["end_offset"] * step, 3)}

@@ -22,7 +22,9 @@ class Section(BaseModel):
 class SyntheticParams(Section):
     sentences: str
     test_sentences: int = Field(ge=1)
+    dev_sentences: int = Field(ge=1)
     train_speakers: int = Field(ge=1)
+    dev_speakers: int = Field(ge=1)
     test_speakers: int = Field(ge=1)
     utterances_per_speaker: int = Field(ge=1)
     accents: list[str] = Field(min_length=1)
@@ -44,7 +46,7 @@ class SyntheticParams(Section):
 class TimitParams(Section):
     root: str | None
     keep_sa: bool
-    test_set: Literal["full", "core", "dev"]
+    test_set: Literal["full", "core"]
 
 
 class HubParams(Section):
@@ -53,6 +55,7 @@ class HubParams(Section):
     revision: str | None
     data_dir: str | None
     train_split: str
+    dev_split: str | None
     test_split: str
     audio_column: str
     text_column: str
@@ -72,6 +75,7 @@ class DataParams(Section):
     source: Literal["synthetic", "timit", "hub", "manifest"]
     on_error: Literal["fail", "skip"]
     reject_over_seconds: float = Field(gt=0)
+    dev_speakers: int = Field(ge=1)
     synthetic: SyntheticParams
     timit: TimitParams
     hub: HubParams
@@ -104,6 +108,23 @@ class FilterParams(Section):
                 f"max_seconds ({self.max_seconds}) must be greater than min_seconds ({self.min_seconds})"
             )
         return self
+
+
+class LmParams(Section):
+    order: int = Field(ge=0)
+    text: str | None
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.order == 1:
+            raise ValueError("order: 0 (no LM) or 2 and more (KenLM reads no unigram-only model)")
+        return self
+
+
+class DecodeParams(Section):
+    beam_width: int = Field(ge=1)
+    alpha: list[float] = Field(min_length=1)
+    beta: list[float] = Field(min_length=1)
 
 
 class ModelParams(Section):
@@ -156,10 +177,12 @@ class GateParams(Section):
 class Params(Section):
     data: DataParams
     normalize: NormalizeParams
+    lm: LmParams
     encode: EncodeParams
     filter: FilterParams
     model: ModelParams
     train: TrainParams
+    decode: DecodeParams
     evaluate: EvaluateParams
     gate: GateParams
 

@@ -38,9 +38,9 @@ def kept_rows(store: Store, decisions: pd.DataFrame) -> np.ndarray:
     return np.flatnonzero(store.index["id"].isin(decisions.loc[decisions["kept"], "id"]))
 
 
-def held_out_rows(store: Store, count: int, seed: int) -> np.ndarray:
-    """A fixed random subset of `count` test clips, in store order: what the history scores."""
-    return np.sort(np.random.default_rng(stream(seed, "held_out")).permutation(store.rows("test"))[:count])
+def dev_rows(store: Store, count: int, seed: int) -> np.ndarray:
+    """A fixed random subset of `count` dev clips, in store order: what the history scores (never test)."""
+    return np.sort(np.random.default_rng(stream(seed, "held_out")).permutation(store.rows("dev"))[:count])
 
 
 def run_key(model: ModelParams, train: TrainParams, vocab_text: str, store: Store, train_rows: np.ndarray,
@@ -68,7 +68,7 @@ def plan_epochs(lengths: np.ndarray, cfg: TrainParams, sample_rate: int) -> list
 
 @dataclass
 class Evaluator:
-    """WER/CER on a fixed subset of held-out clips, for the history."""
+    """WER/CER on a fixed subset of dev clips, for the history."""
 
     store: Store
     rows: np.ndarray

@@ -1,7 +1,8 @@
 """Sources: each turns one kind of corpus into audio files plus the one manifest shape.
 
 `synthetic` writes its own audio. The others list candidates (see collect.py), which are
-checked and copied into `out_dir/audio` under the `data.on_error` policy. `data.source`
+checked and copied into `out_dir/audio` under the `data.on_error` policy; a source without
+a dev split of its own gives `data.dev_speakers` training speakers to dev. `data.source`
 picks the source and `data.<source>` is its cfg.
 """
 
@@ -25,5 +26,6 @@ def download(params: DataParams, out_dir: Path, rejects: Rejects) -> pd.DataFram
         frame = synthetic.download(params.synthetic, out_dir)
     else:
         frame = collect(LISTED[params.source](getattr(params, params.source)), out_dir, rejects, params.reject_over_seconds)
+        frame = corpus.hold_out_dev(frame, params.dev_speakers, params.source)
     corpus.write(frame, out_dir / "manifest.tsv")
     return frame

@@ -6,6 +6,7 @@ torchcodec is needed: the encode stage decodes it with soundfile like every othe
 
 from pathlib import Path
 
+from ..corpus import UNKNOWN_SPEAKER
 from ..errors import UserError
 from ..params import HubParams
 
@@ -28,14 +29,17 @@ def _load(cfg: HubParams, split: str):
 
 
 def candidates(cfg: HubParams):
-    for split, hub_split in (("train", cfg.train_split), ("test", cfg.test_split)):
+    splits = {"train": cfg.train_split, "dev": cfg.dev_split, "test": cfg.test_split}
+    for split, hub_split in splits.items():
+        if hub_split is None:  # no dev split: dev speakers are held out of train (see sources/__init__.py)
+            continue
         for number, item in enumerate(_load(cfg, hub_split)):
             audio = item[cfg.audio_column]
             name = Path(audio.get("path") or f"{number}.wav")
             speaker = item[cfg.speaker_column] if cfg.speaker_column else None
             candidate = dict(
                 id=f"{split}_{number:06d}", split=split, text=str(item[cfg.text_column] or ""),
-                speaker="unknown" if speaker is None else str(speaker),
+                speaker=UNKNOWN_SPEAKER if speaker is None else str(speaker),
                 dest=f"{split}/{number:06d}{name.suffix.lower() or '.wav'}",
             )
             if audio.get("bytes"):

@@ -1,7 +1,8 @@
 """Your own recordings: a CSV, TSV or JSONL file with `path` and `text` columns.
 
-Optional `speaker` and `split` columns (split is train or test; rows without one are
-train). Paths are relative to the manifest file's folder, or absolute.
+Optional `speaker` and `split` columns (split is train, dev or test; rows without one are
+train; with no dev rows at all, `data.dev_speakers` training speakers become dev). Paths
+are relative to the manifest file's folder, or absolute.
 """
 
 import json
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..corpus import SPLITS, UNKNOWN_SPEAKER
 from ..errors import UserError
 from ..params import ManifestParams
 
@@ -41,13 +43,13 @@ def candidates(cfg: ManifestParams):
     frame = read(path)
     for number, row in enumerate(frame.to_dict("records"), start=1):
         split = str(row.get("split") or "train")
-        if split not in ("train", "test"):
-            raise UserError(f"{path}: row {number}: split must be train or test, got {split!r}")
+        if split not in SPLITS:
+            raise UserError(f"{path}: row {number}: split must be one of {', '.join(SPLITS)}, got {split!r}")
         audio = Path(str(row["path"]))
         source = audio if audio.is_absolute() else path.parent / audio
         # The id is the path as listed, so a clip listed twice is caught as a duplicate.
         clip = "/".join(part for part in audio.parts if part not in ("/", ".", ".."))  # stays inside audio/
         yield dict(
-            id=clip, split=split, speaker=str(row.get("speaker") or "unknown"),
+            id=clip, split=split, speaker=str(row.get("speaker") or UNKNOWN_SPEAKER),
             text=str(row["text"]), source=source, dest=f"{split}/{clip}",
         )

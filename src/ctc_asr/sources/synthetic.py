@@ -1,8 +1,9 @@
 """An English speech corpus synthesised offline with eSpeak NG.
 
 A speaker is an accent and a voice variant with its own base rate and pitch; each
-utterance jitters both a little. Test speakers and test sentences are drawn first and
-never appear in train, so the test WER measures generalisation to new voices and text.
+utterance jitters both a little. Test speakers and sentences are drawn first, dev ones
+next: neither appears in train or in the other, so dev and test WER both measure
+generalisation to new voices and text.
 Audio stays at the engine's native 22,050 Hz so that resampling runs as for real data.
 """
 
@@ -37,25 +38,28 @@ def plan(cfg: SyntheticParams, sentences: list[str]) -> pd.DataFrame:
     """Decide who says what, deterministically from cfg.seed: one row per utterance."""
     rng = np.random.default_rng(cfg.seed)
     voices = list(product(cfg.accents, cfg.variants))
-    n_speakers = cfg.train_speakers + cfg.test_speakers
-    if n_speakers > len(voices):
+    # test first, then dev, then train: each split's speakers and sentences are its own
+    speakers = {"test": cfg.test_speakers, "dev": cfg.dev_speakers, "train": cfg.train_speakers}
+    sentence_counts = {"test": cfg.test_sentences, "dev": cfg.dev_sentences, "train": len(sentences)}
+    if sum(speakers.values()) > len(voices):
         raise UserError(
-            f"data.synthetic: {n_speakers} speakers asked for, but accents x variants gives only {len(voices)}"
+            f"data.synthetic: {sum(speakers.values())} speakers asked for, but accents x variants gives only {len(voices)}"
         )
     order = rng.permutation(len(sentences))
-    pools = {"test": order[: cfg.test_sentences], "train": order[cfg.test_sentences:]}
-    for split, pool in pools.items():
-        if len(pool) < cfg.utterances_per_speaker:
+    pools, start = {}, 0
+    for split, count in sentence_counts.items():
+        pools[split], start = order[start:start + count], start + count
+        if len(pools[split]) < cfg.utterances_per_speaker:
             raise UserError(
-                f"data.synthetic: the {split} pool has {len(pool)} sentences, fewer than "
-                f"utterances_per_speaker ({cfg.utterances_per_speaker}); "
-                f"{len(sentences)} sentences in all, test_sentences={cfg.test_sentences}"
+                f"data.synthetic: the {split} pool has {len(pools[split])} sentences, fewer than "
+                f"utterances_per_speaker ({cfg.utterances_per_speaker}); {len(sentences)} sentences in all, "
+                f"test_sentences={cfg.test_sentences}, dev_sentences={cfg.dev_sentences}"
             )
-    picked = rng.choice(len(voices), n_speakers, replace=False)
+    picked = rng.choice(len(voices), sum(speakers.values()), replace=False)
+    splits = [split for split, count in speakers.items() for _ in range(count)]
     rows = []
-    for rank, voice_index in enumerate(picked):
+    for split, voice_index in zip(splits, picked):
         accent, variant = voices[voice_index]
-        split = "test" if rank < cfg.test_speakers else "train"
         speaker = f"{accent}+{variant}"
         base_rate = rng.uniform(*cfg.words_per_minute)
         base_pitch = rng.uniform(*cfg.pitch)

@@ -3,6 +3,10 @@
 Upper- and lower-case trees both work. Speaker and dialect region come from the path;
 `.PHN` and `.WRD` paths are kept in the manifest. Every speaker reads the two SA
 sentences, so they sit in train and test alike unless `keep_sa` is false.
+
+`test_set: core` scores the 24 core test speakers and takes the standard 50-speaker dev
+set from the rest of TEST (as the Kaldi and SpeechBrain recipes do); `full` scores all 168
+test speakers, and dev speakers are held out of TRAIN (`data.dev_speakers`).
 """
 
 from pathlib import Path
@@ -23,7 +27,6 @@ DEV_SPEAKERS = frozenset(
     "mgwt0 fcmh0 fadg0 mrtk0 fnmr0 mdls0 fdrw0 fjsj0 fjmg0 fmml0 mjar0 fkms0 fdms0 mtaa0 frew0 "
     "mdlf0 mrcs0 majc0 mroa0 mrws1".split()
 )
-TEST_SETS = {"core": CORE_TEST_SPEAKERS, "dev": DEV_SPEAKERS}
 
 
 def find_corpus(root: Path) -> dict[str, Path]:
@@ -54,16 +57,21 @@ def _transcript(txt: Path | None) -> str:
     return parts[2].strip() if len(parts) == 3 else ""
 
 
+def _split(folder: str, speaker: str, test_set: str) -> str | None:
+    if folder == "train" or test_set == "full":
+        return folder
+    return "test" if speaker in CORE_TEST_SPEAKERS else "dev" if speaker in DEV_SPEAKERS else None
+
+
 def candidates(cfg: TimitParams):
     folders = find_corpus(Path(cfg.root))
-    for split, folder in sorted(folders.items(), reverse=True):  # train first
+    for folder_split, folder in sorted(folders.items(), reverse=True):  # train first
         for wav in sorted(folder.glob("*/*/*")):
             if wav.suffix.lower() != ".wav" or "." in wav.stem:  # skip converted copies like SA1.WAV.wav
                 continue
             region, speaker, sentence = wav.parent.parent.name.lower(), wav.parent.name.lower(), wav.stem.lower()
-            if sentence.startswith("sa") and not cfg.keep_sa:
-                continue
-            if split == "test" and cfg.test_set != "full" and speaker not in TEST_SETS[cfg.test_set]:
+            split = _split(folder_split, speaker, cfg.test_set)
+            if split is None or (sentence.startswith("sa") and not cfg.keep_sa):
                 continue
             phn, wrd = _sibling(wav, ".phn"), _sibling(wav, ".wrd")
             yield dict(

@@ -1,0 +1,43 @@
+"""lm: a word n-gram of the training transcripts (and lm.text) for beam-search decoding, in ARPA format."""
+
+import shutil
+from itertools import chain
+from pathlib import Path
+
+from ctc_asr import corpus, lm, params
+from ctc_asr.errors import exit_on_user_error
+from ctc_asr.reports import write_json
+
+TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/lm"), Path("metrics/lm.json")
+ARPA, UNIGRAMS = OUT / "lm.arpa", OUT / "unigrams.txt"
+
+
+@exit_on_user_error
+def main() -> None:
+    cfg = params.load()
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    if cfg.lm.order == 0:
+        (OUT / "none").write_text("lm.order is 0: no language model, greedy decoding\n")
+        write_json(METRICS, {"order": 0})
+        print("lm: lm.order is 0, no language model (decoding stays greedy)")
+        return
+    frame = corpus.read(TRANSCRIPTS)
+    sentences = [text.split() for text in frame.loc[frame["split"] == "train", "text"]]
+    if cfg.lm.text:
+        sentences = list(chain(sentences, lm.text_file_sentences(cfg.lm.text, cfg.normalize.chars_to_ignore)))
+    model = lm.estimate(sentences, cfg.lm.order)
+    lm.write_arpa(model, ARPA)
+    UNIGRAMS.write_text("".join(w + "\n" for w in model.words), encoding="utf-8")
+    known = set(model.words)
+    write_json(METRICS, {
+        "order": cfg.lm.order, "sentences": len(sentences), "words": sum(len(s) for s in sentences),
+        "vocabulary": len(known), "ngrams": {str(n): len(p) for n, p in enumerate(model.probs, start=1)},
+        "oov_rate": {split: lm.out_of_vocabulary_rate(frame.loc[frame["split"] == split, "text"], known)
+                     for split in ("dev", "test")},
+    })
+    print(f"lm: {cfg.lm.order}-gram of {len(sentences)} sentences, {len(known)} words -> {ARPA}")
+
+
+if __name__ == "__main__":
+    main()
