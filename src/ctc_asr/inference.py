@@ -42,7 +42,7 @@ def greedy_texts(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, clips: Seq
 
 
 def greedy_text(processor: Wav2Vec2Processor, scores: torch.Tensor) -> str:
-    return single_spaced(processor.decode(scores.argmax(-1).tolist()))
+    return single_spaced(processor.tokenizer.decode(scores.argmax(-1).tolist()))  # greedy even with an LM processor
 
 
 def single_spaced(text: str) -> str:
