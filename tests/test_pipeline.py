@@ -187,7 +187,8 @@ def test_model_directory_loads_with_plain_transformers(repo, first_run):
     assert with_lm.tokenizer.get_vocab() == vocab
     card = (repo / "models/asr/README.md").read_text()
     assert "pipeline_tag: automatic-speech-recognition" in card and "| source | synthetic |" in card
-    assert "## Language model" in card and f"| alpha (LM weight) | {json.loads((repo / 'metrics/tune.json').read_text())['alpha']} |" in card
+    alpha = json.loads((repo / "metrics/tune.json").read_text())["alpha"]
+    assert "## Language model" in card and f"| alpha (LM weight) | {alpha} |" in card
 
 
 def test_transcribe_command_reads_a_test_clip(repo, first_run):
