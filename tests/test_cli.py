@@ -10,7 +10,7 @@ import soundfile as sf
 import torch
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import audio, inference, model
+from ctc_asr import audio, decoding, inference, lm, model
 from ctc_asr.card import model_card
 from ctc_asr.cli import main
 
@@ -22,6 +22,20 @@ def model_dir(tmp_path, tiny_config, tokenizer):
     folder = tmp_path / "model"
     network.save_pretrained(folder)
     model.processor(tokenizer, network.config, 16000).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def lm_model_dir(tmp_path, model_dir):
+    """model_dir with a word trigram decoder, as the tune stage writes models/asr."""
+    sentences = [s.split() for s in ["a bad cab", "a dab", "bad cab ab", "cab a bad"]]
+    (tmp_path / "lm").mkdir()
+    lm.write_arpa(lm.estimate(sentences, 3), tmp_path / "lm" / decoding.ARPA)
+    (tmp_path / "lm" / decoding.UNIGRAMS).write_text("a\nab\nbad\ncab\ndab\n")
+    folder = tmp_path / "asr"
+    shutil.copytree(model_dir, folder)
+    processor = Wav2Vec2Processor.from_pretrained(model_dir)
+    decoding.save(folder, processor, decoding.decoder(processor, tmp_path / "lm", alpha=0.5, beta=1.0))
     return folder
 
 
@@ -57,6 +71,23 @@ def test_json_output_has_words_with_times(capsys, model_dir, recordings):
         assert [w["word"] for w in result["words"]] == result["text"].split()
         times = [t for w in result["words"] for t in (w["start"], w["end"])]
         assert times == sorted(times) and all(0 <= t <= result["seconds"] + 0.05 for t in times)
+
+
+def test_a_folder_with_an_lm_decodes_with_it_unless_told_not_to(capsys, model_dir, lm_model_dir, recordings):
+    from transformers import Wav2Vec2ProcessorWithLM
+
+    from ctc_asr.longform import Chunking, recording_logits
+
+    results = [json.loads(line) for line in run(capsys, "--model", lm_model_dir, "--format", "json", *recordings)]
+    network, processor = Wav2Vec2ForCTC.from_pretrained(lm_model_dir), Wav2Vec2ProcessorWithLM.from_pretrained(lm_model_dir)
+    chunking = Chunking.of(network, 16000, 20.0, 2.0)
+    for path, result in zip(recordings, results):
+        scores = recording_logits(network, audio.load(path, 16000), chunking)
+        assert result["text"] == " ".join(processor.decode(scores.numpy(), beam_width=50).text.split())
+        assert [w["word"] for w in result["words"]] == result["text"].split()
+    greedy = run(capsys, "--model", lm_model_dir, "--no-lm", *recordings)
+    assert greedy == run(capsys, "--model", model_dir, *recordings)
+    assert [line.split("\t")[1] for line in greedy] != [r["text"] for r in results]  # the LM did change the text
 
 
 def test_a_bad_file_is_one_line_naming_it(capsys, model_dir, tmp_path):
@@ -136,3 +167,4 @@ def test_gate_command_passes_equal_metrics_and_fails_a_rise(tmp_path, monkeypatc
         main(["gate", "no-such-branch"])
     assert exited.value.code == 2
     assert capsys.readouterr().err.strip() == "error: no-such-branch: not a git commit, branch or tag here"
+

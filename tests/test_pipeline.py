@@ -152,7 +152,7 @@ def test_outputs_and_metrics(repo, first_run):
     assert (repo / "data/lm/lm.arpa").is_file() and lm["oov_rate"]["test"] > 0  # "says <its letter>" is unseen
     tune = json.loads((repo / "metrics/tune.json").read_text())
     assert tune["lm"] and tune["dev_utterances"] == 3
-    assert len(pd.read_csv(repo / "metrics/tune/grid.tsv", sep="\t")) == 16  # the 4 x 4 grid of params.yaml
+    assert len(pd.read_csv(repo / "metrics/tune/grid.tsv", sep="\t")) == 20  # the 5 x 4 grid of params.yaml
 
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert set(evaluation) >= {"wer", "cer", "substitutions", "deletions", "insertions", "utterances", "audio_seconds"}
