@@ -44,7 +44,7 @@ def main() -> None:
         return
     history.close()
     network.save_pretrained(OUT)
-    processor.save_pretrained(OUT)
+    model.save_processor(processor, OUT)
     checkpoints.clear()  # the run is complete: a forced rerun starts over
     results = {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary}
     kept = encoded.index.iloc[train_rows]

@@ -4,7 +4,6 @@ pyctcdecode 0.5.0 pins numpy<2, a pin its code does not need (tests/test_decodin
 on numpy 2): install it with `pip install --no-deps pyctcdecode==0.5.0`, as `make` does.
 """
 
-import json
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -17,10 +16,10 @@ from transformers import Wav2Vec2Processor
 
 from .errors import UserError
 from .inference import single_spaced
+from .model import save_processor
 from .scoring import score
 
 ARPA, UNIGRAMS = "lm.arpa", "unigrams.txt"
-WITH_LM = "Wav2Vec2ProcessorWithLM"
 
 
 def _pyctcdecode():
@@ -84,17 +83,10 @@ def save(folder: Path, processor: Wav2Vec2Processor, beam_decoder) -> None:
     pipeline both load them with the LM active."""
     from transformers import Wav2Vec2ProcessorWithLM
 
-    folder = Path(folder)
-    Wav2Vec2ProcessorWithLM(processor.feature_extractor, processor.tokenizer, beam_decoder).save_pretrained(folder)
-    # transformers 5 names the processor class only at the top of processor_config.json; the ASR
-    # pipeline looks for it in the feature extractor's settings and, not finding it, decodes
-    # greedily without a word. So name it there too, and in the feature extractor's own file,
-    # the one transformers 4 reads.
-    config_file = folder / "processor_config.json"
-    config = json.loads(config_file.read_text())
-    config["feature_extractor"]["processor_class"] = WITH_LM
-    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    (folder / "preprocessor_config.json").write_text(json.dumps(config["feature_extractor"], indent=2, sort_keys=True) + "\n")
+    # The ASR pipeline looks for the processor class in the feature extractor's settings; where
+    # transformers 5 saves it (the top of processor_config.json) it finds none and decodes
+    # greedily without a word. save_processor puts it where the pipeline looks.
+    save_processor(Wav2Vec2ProcessorWithLM(processor.feature_extractor, processor.tokenizer, beam_decoder), folder)
 
 
 def load_processor(folder: Path):

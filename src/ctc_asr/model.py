@@ -1,5 +1,7 @@
 """Wav2Vec2ForCTC and its processor: from a hub id, a local directory, or a small scratch config."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -73,3 +75,19 @@ def processor(tokenizer: Wav2Vec2CTCTokenizer, config: Wav2Vec2Config, sample_ra
         return_attention_mask=config.feat_extract_norm == "layer",
     )
     return Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer)
+
+
+def save_processor(processor, folder: Path) -> None:
+    """`processor.save_pretrained`, in the layout every transformers from 4.45 on reads.
+
+    transformers 5 nests the feature extractor's settings in processor_config.json and writes no
+    preprocessor_config.json; 4.x needs that file and fails on the nested form. Both read the
+    older layout: the feature extractor's settings, naming the processor class, in
+    preprocessor_config.json, as hub checkpoints such as wav2vec2-base have them.
+    """
+    folder = Path(folder)
+    processor.save_pretrained(folder)
+    nested = folder / "processor_config.json"
+    settings = {**processor.feature_extractor.to_dict(), "processor_class": type(processor).__name__}
+    (folder / "preprocessor_config.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    nested.unlink(missing_ok=True)
