@@ -1,53 +1,92 @@
-"""evaluate: load the model folder as a user would, transcribe every test clip, analyse the errors.
+"""evaluate: build models/asr (the trained model with its tuned LM decoder), load it as a user would,
+transcribe every test clip greedily and with the LM, analyse the errors, write the model card.
 
-Greedy and LM decoding side by side; the headline WER/CER is the LM's when the folder has one.
-Test transcripts are scored as they are, even with characters the vocabulary lacks.
+The headline WER/CER is the LM's when there is one. Test transcripts are scored as they are,
+even with characters the vocabulary lacks.
 """
 
+import json
+import shutil
 import time
 from pathlib import Path
 
-from transformers import Wav2Vec2ForCTC
+from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import decoding, params, tables, vocab
+from ctc_asr import card, decoding, params, tables, vocab
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.evaluation import analyse
 from ctc_asr.inference import greedy_text, logits
-from ctc_asr.model import device
+from ctc_asr.model import SCRATCH, device
 from ctc_asr.reports import write_json
 from ctc_asr.scoring import score
 from ctc_asr.store import Store
 
-MODEL, ENCODED = Path("models/asr"), Path("data/encoded")
+TRAINED, LM, ENCODED, OUT = Path("models/ctc"), Path("data/lm"), Path("data/encoded"), Path("models/asr")
+TUNED, TRAIN_METRICS = Path("metrics/tune.json"), Path("metrics/train.json")
 METRICS, PREDICTIONS, DETAILS = Path("metrics/eval.json"), Path("metrics/predictions.tsv"), Path("metrics/eval")
 TIMING = Path("metrics/timing/evaluate.json")  # apart from the metrics: it differs run to run, they must not
+
+
+def assemble(tuned: dict) -> None:
+    """models/asr: the trained folder, plus its LM decoder with the tuned weights when there is one."""
+    shutil.rmtree(OUT, ignore_errors=True)
+    shutil.copytree(TRAINED, OUT)
+    if tuned["lm"]:
+        processor = Wav2Vec2Processor.from_pretrained(TRAINED)
+        decoding.save(OUT, processor, decoding.decoder(processor, LM, tuned["alpha"], tuned["beta"]))
+
+
+def transcribe(network, processor, clips, cfg: params.Params, audio_seconds: float) -> tuple[dict, dict]:
+    """Greedy and (with an LM) beam-search texts of every clip, and how fast each went."""
+    started = time.perf_counter()
+    scores = logits(network, clips, cfg.evaluate.batch_size, progress=True)
+    forward = time.perf_counter() - started
+    decoded = {"greedy": [greedy_text(processor, s) for s in scores]}
+    timing = {"forward_seconds": round(forward, 2),
+              "greedy_real_time_factor": round((time.perf_counter() - started) / audio_seconds, 4)}
+    if hasattr(processor, "decoder"):
+        started = time.perf_counter()
+        decoded["lm"] = decoding.beam_texts(processor.decoder, scores, cfg.decode.beam_width)
+        beam = time.perf_counter() - started
+        timing |= {"beam_search_seconds": round(beam, 2), "beam_search_utterances_per_second": round(len(clips) / beam, 1),
+                   "lm_real_time_factor": round((forward + beam) / audio_seconds, 4)}
+    return decoded, timing
+
+
+def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: dict, lm_facts: dict) -> None:
+    splits = encoded.index.groupby("split")
+    corpus = {"source": cfg.data.source, **{f"{s} utterances": int(n) for s, n in splits.size().items()},
+              **{f"{s} hours": round(float(x) / 3600, 3) for s, x in splits["seconds"].sum().items()},
+              **{f"{s} speakers": int(n) for s, n in splits["speaker"].nunique().items()},
+              "train utterances kept by the filter": json.loads(TRAIN_METRICS.read_text())["train_utterances"],
+              "sample rate": encoded.sample_rate}
+    results = {f"test {m.upper()}, {name}": scores[m] for name, scores in side_by_side.items() for m in ("wer", "cer")}
+    lm = None
+    if tuned["lm"]:
+        results |= {f"dev WER, {name}": tuned[f"dev_{name}"]["wer"] for name in ("greedy", "lm")}
+        lm = {"order": cfg.lm.order, "text": cfg.lm.text or "training transcripts only", **lm_facts,
+              "alpha (LM weight)": tuned["alpha"], "beta (word bonus)": tuned["beta"], "beam width": cfg.decode.beam_width}
+    pretrained = None if cfg.model.pretrained == SCRATCH else cfg.model.pretrained
+    metadata = card.card_data(cfg.data, pretrained, cfg.evaluate.license, side_by_side)
+    settings = {name: getattr(cfg, name).model_dump() for name in ("model", "train", "filter")}
+    (OUT / "README.md").write_text(card.model_card(metadata, str(OUT), corpus, results, lm, settings))
 
 
 @exit_on_user_error
 def main() -> None:
     cfg = params.load()
-    network = Wav2Vec2ForCTC.from_pretrained(MODEL).to(device())
-    processor = decoding.load_processor(MODEL)
+    tuned = json.loads(TUNED.read_text())
+    assemble(tuned)
+    network = Wav2Vec2ForCTC.from_pretrained(OUT).to(device())
+    processor = decoding.load_processor(OUT)
     encoded = Store(ENCODED)
     rows = encoded.rows("test")
     test = encoded.index.iloc[rows]
     audio_seconds = float(test["seconds"].sum())
-    started = time.perf_counter()
-    scores = logits(network, [encoded.audio(i) for i in rows], cfg.evaluate.batch_size, progress=True)
-    forward = time.perf_counter() - started
-    greedy = [greedy_text(processor, s) for s in scores]
-    greedy_seconds = time.perf_counter() - started
-    timing = {"forward_seconds": round(forward, 2), "greedy_real_time_factor": round(greedy_seconds / audio_seconds, 4)}
-    decoded = {"greedy": greedy}
-    if hasattr(processor, "decoder"):
-        started = time.perf_counter()
-        decoded["lm"] = decoding.beam_texts(processor.decoder, scores, cfg.decode.beam_width)
-        beam = time.perf_counter() - started
-        timing |= {"beam_search_seconds": round(beam, 2), "beam_search_utterances_per_second": round(len(rows) / beam, 1),
-                   "lm_real_time_factor": round((forward + beam) / audio_seconds, 4)}
+    decoded, timing = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg, audio_seconds)
     headline = "lm" if "lm" in decoded else "greedy"
     result = analyse(test, decoded[headline], cfg.evaluate.duration_buckets, cfg.evaluate.group_by, cfg.evaluate.top_errors)
-    tables.write(result.predictions.assign(greedy_hypothesis=greedy), PREDICTIONS)
+    tables.write(result.predictions.assign(greedy_hypothesis=decoded["greedy"]), PREDICTIONS)
     for name, table in result.groups.items():
         tables.write(table, DETAILS / f"by_{name}.tsv")
     tables.write(result.top_errors, DETAILS / "top_errors.tsv")
@@ -63,9 +102,13 @@ def main() -> None:
         "by_duration": durations[["utterances", "wer", "cer"]].to_dict("index"),
     })
     write_json(TIMING, timing)
+    lm_facts = {} if not tuned["lm"] else {k: v for k, v in json.loads(Path("metrics/lm.json").read_text()).items()
+                                          if k in ("sentences", "words", "vocabulary")}
+    write_card(cfg, encoded, side_by_side, tuned, lm_facts)
     shown = ", ".join(f"{name} WER {v['wer']:.3f} CER {v['cer']:.3f}" for name, v in side_by_side.items())
     print(f"evaluate: {shown} on {len(test)} test utterances "
-          f"({1 / timing.get('lm_real_time_factor', timing['greedy_real_time_factor']):.0f}x real time); details in {DETAILS}/")
+          f"({1 / timing.get('lm_real_time_factor', timing['greedy_real_time_factor']):.0f}x real time) -> {OUT}; "
+          f"details in {DETAILS}/")
 
 
 if __name__ == "__main__":

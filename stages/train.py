@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from ctc_asr import distributed, model, params, tables, vocab
-from ctc_asr.card import model_card
 from ctc_asr.checkpoint import Checkpoints
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.history import History
@@ -46,13 +45,7 @@ def main() -> None:
     network.save_pretrained(OUT)
     model.save_processor(processor, OUT)
     checkpoints.clear()  # the run is complete: a forced rerun starts over
-    results = {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary}
-    kept = encoded.index.iloc[train_rows]
-    data = {"source": cfg.data.source, "train utterances": len(kept), "train hours": round(kept["seconds"].sum() / 3600, 3),
-            "train speakers": kept["speaker"].nunique(), "sample rate": encoded.sample_rate}
-    settings = {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "filter": cfg.filter.model_dump()}
-    (OUT / "README.md").write_text(model_card(str(OUT), data, settings, results, encoded.sample_rate))
-    write_json(METRICS, results)
+    write_json(METRICS, {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary})
     write_json(TIMING, timing)
     print(f"train: {summary['steps']} steps on {summary['device']} ({summary['precision']}, "
           f"{summary['processes']} process(es)) in {timing['train_seconds']} s -> {OUT}")

@@ -11,7 +11,6 @@ import torch
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from ctc_asr import audio, decoding, inference, lm, model
-from ctc_asr.card import model_card
 from ctc_asr.cli import main
 
 
@@ -112,17 +111,6 @@ def test_a_folder_without_a_model_is_one_line(capsys, tmp_path, recordings):
 def test_module_entry_point_prints_help():
     done = subprocess.run([sys.executable, "-m", "ctc_asr", "transcribe", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--chunk-seconds" in done.stdout
-
-
-def test_model_card_carries_data_settings_and_results(model_dir):
-    card = model_card("models/ctc", {"source": "timit", "train utterances": 3696},
-                      {"train": {"learning_rate": 0.0001}}, {"steps": 100, "eval_wer": 0.25, "eval_cer": 0.08}, 16000)
-    front = card.split("---")[1]
-    assert "automatic-speech-recognition" in front and "value: 0.25" in front and "value: 0.08" in front
-    assert "| train utterances | 3696 |" in card and "learning_rate: 0.0001" in card
-    assert 'Wav2Vec2ForCTC.from_pretrained("models/ctc")' in card
-    (model_dir / "README.md").write_text(card)
-    assert Wav2Vec2ForCTC.from_pretrained(model_dir).config.vocab_size > 0  # a card does not get in the way
 
 
 def test_preset_command_merges_a_preset_and_settings(tmp_path, capsys):

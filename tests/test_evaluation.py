@@ -19,8 +19,8 @@ def test_analysis_has_every_table(test_split):
     assert result.predictions["errors"].tolist() == [0, 1, 2, 1]
     assert set(result.groups) == {"duration", "speaker", "dialect_region"}  # no accent column: no accent group
     durations = result.groups["duration"].set_index("duration")
-    assert durations["utterances"].to_dict() == {"0-2 s": 2, "2-4 s": 1, "4+ s": 1}
-    assert durations.loc["4+ s", "wer"] == 0.5
+    assert durations["utterances"].to_dict() == {"0-2s": 2, "2-4s": 1, "4+s": 1}
+    assert durations.loc["4+s", "wer"] == 0.5
     regions = result.groups["dialect_region"].set_index("dialect_region")
     assert regions.loc["dr1", "wer"] == pytest.approx(2 / 6, abs=1e-4)
     assert result.totals["wer"] == pytest.approx(4 / 10, abs=1e-4)

@@ -31,6 +31,7 @@ TINY = {
     "model": {"scratch": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
                           "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}},
     "train": {"epochs": 2, "batch_seconds": 6, "warmup_steps": 1, "log_every": 1, "eval_every": 2, "eval_utterances": 3},
+    "decode": {"alpha": [0.3, 0.8], "beta": [0.0, 2.0]},
 }
 
 
@@ -140,7 +141,7 @@ def test_outputs_and_metrics(repo, first_run):
     train = json.loads((repo / "metrics/train.json").read_text())
     assert len(steps) == train["steps"] and history["step"].iloc[-1] == train["steps"]
     assert train["processes"] == 1 and train["precision"] in {"fp32", "bf16", "fp16"}
-    assert list((repo / "models/checkpoint").iterdir()) == []  # a finished run leaves no checkpoint to resume
+    assert [p.name for p in (repo / "models/checkpoint").iterdir()] == ["README.md"]  # no checkpoint left to resume
 
     encoded = pd.read_csv(repo / "data/encoded/index.tsv", sep="\t")
     assert len(encoded) == len(raw)  # every clip kept, unseen letters and all
@@ -152,7 +153,7 @@ def test_outputs_and_metrics(repo, first_run):
     assert (repo / "data/lm/lm.arpa").is_file() and lm["oov_rate"]["test"] > 0  # "says <its letter>" is unseen
     tune = json.loads((repo / "metrics/tune.json").read_text())
     assert tune["lm"] and tune["dev_utterances"] == 3
-    assert len(pd.read_csv(repo / "metrics/tune/grid.tsv", sep="\t")) == 20  # the 5 x 4 grid of params.yaml
+    assert len(pd.read_csv(repo / "metrics/tune/grid.tsv", sep="\t")) == 4  # the 2 x 2 grid of TINY
 
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert set(evaluation) >= {"wer", "cer", "substitutions", "deletions", "insertions", "utterances", "audio_seconds"}
@@ -186,9 +187,44 @@ def test_model_directory_loads_with_plain_transformers(repo, first_run):
     with_lm = Wav2Vec2ProcessorWithLM.from_pretrained(repo / "models/asr")
     assert with_lm.tokenizer.get_vocab() == vocab
     card = (repo / "models/asr/README.md").read_text()
-    assert "pipeline_tag: automatic-speech-recognition" in card and "| source | synthetic |" in card
+    assert "| source | synthetic |" in card
     alpha = json.loads((repo / "metrics/tune.json").read_text())["alpha"]
     assert "## Language model" in card and f"| alpha (LM weight) | {alpha} |" in card
+
+
+def test_the_model_card_carries_the_full_test_results_for_the_hub(repo, first_run):
+    from huggingface_hub import ModelCard
+
+    settled(repo)
+    metadata = ModelCard.load(repo / "models/asr/README.md").data
+    evaluation = json.loads((repo / "metrics/eval.json").read_text())
+    results = {(r.metric_type, r.metric_name): r.metric_value for r in metadata.eval_results}
+    names = {"lm": "n-gram LM", "greedy": "greedy"}
+    assert results == {(m, f"Test {m.upper()} ({names[d]})"): evaluation[d][m] for d in names for m in ("wer", "cer")}
+    assert {r.dataset_split for r in metadata.eval_results} == {"test"} and metadata.datasets == ["ctc_asr-synthetic"]
+    assert metadata.pipeline_tag == "automatic-speech-recognition" and metadata.license and metadata.base_model is None
+
+
+OLDEST_TRANSFORMERS = ["transformers==4.45.2", "tokenizers==0.20.3", "huggingface-hub==0.36.0"]  # pyproject's floor
+
+
+def test_the_model_folders_load_with_the_oldest_transformers_declared(repo, first_run, tmp_path):
+    settled(repo)
+    target = tmp_path / "old"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                    *OLDEST_TRANSFORMERS], check=True, capture_output=True)
+    script = (
+        "import transformers as t, sys\n"
+        "assert t.__version__ == '4.45.2', t.__version__\n"
+        "t.Wav2Vec2ForCTC.from_pretrained('models/asr')\n"
+        "print(type(t.AutoProcessor.from_pretrained('models/asr')).__name__,"
+        " type(t.AutoProcessor.from_pretrained('models/ctc')).__name__,"
+        " t.pipeline('automatic-speech-recognition', model='models/asr').type)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(target), HF_HUB_OFFLINE="1")
+    done = subprocess.run([sys.executable, "-c", script], cwd=repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["Wav2Vec2ProcessorWithLM", "Wav2Vec2Processor", "ctc_with_lm"]
 
 
 def test_transcribe_command_reads_a_test_clip(repo, first_run):
@@ -251,6 +287,52 @@ def test_changing_a_train_param_reruns_only_what_follows_train(repo, first_run):
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == []
     set_params(repo, {"train": {"learning_rate": 0.002}})
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "tune", "evaluate"]
+
+
+def test_going_back_to_earlier_params_restores_outputs_from_the_run_cache(repo, first_run):
+    settled(repo)
+    set_params(repo, {"lm": {"order": 3}})
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["lm", "tune", "evaluate"]
+    before = (repo / "metrics/eval.json").read_text()
+    set_params(repo, {"lm": {"order": 4}})
+    back = run(repo, sys.executable, "-m", "dvc", "repro").stdout
+    assert stages_run(back) == []  # nothing recomputed ...
+    for stage in ("lm", "tune", "evaluate"):
+        assert f"Stage '{stage}' is cached - skipping run, checking out outputs" in back  # ... but restored
+    assert (repo / "metrics/eval.json").read_text() != before and (repo / "models/asr/language_model").is_dir()
+
+
+def test_a_queued_experiment_runs_the_code_it_was_queued_with(repo, first_run):
+    settled(repo)
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "before queueing", "--allow-empty")
+    run(repo, sys.executable, "-m", "dvc", "exp", "run", "--queue", "-n", "queued", "-S", "decode.beam_width=8")
+    library = repo / "src/ctc_asr/__init__.py"
+    original = library.read_text()
+    try:  # the workspace's library breaks after queueing: the queued run must not use it
+        library.write_text(original + "raise ImportError('the workspace library, not the queued one')\n")
+        run(repo, sys.executable, "-m", "dvc", "exp", "run", "--run-all")
+    finally:
+        library.write_text(original)
+    shown = json.loads(run(repo, sys.executable, "-m", "dvc", "exp", "show", "--json").stdout)
+    [queued] = [e for commit in shown for e in commit.get("experiments") or [] if e.get("name") == "queued"]
+    result = queued["revs"][0]["data"]
+    assert result["params"]["params.yaml"]["data"]["decode"]["beam_width"] == 8
+    assert "wer" in result["metrics"]["metrics/eval.json"]["data"]
+
+
+def test_a_clone_pulls_from_a_remote_and_has_nothing_to_rebuild(repo, first_run, tmp_path):
+    settled(repo)
+    run(repo, sys.executable, "-m", "dvc", "remote", "add", "--force", "-d", "shared", str(tmp_path / "remote"))
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "with a remote", "--allow-empty")
+    run(repo, sys.executable, "-m", "dvc", "push")
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    run(clone, sys.executable, "-m", "dvc", "pull")
+    assert "up to date" in run(clone, sys.executable, "-m", "dvc", "status").stdout
+    assert stages_run(run(clone, sys.executable, "-m", "dvc", "repro").stdout) == []
+    assert (clone / "models/asr/model.safetensors").read_bytes() == (repo / "models/asr/model.safetensors").read_bytes()
 
 
 def test_lm_order_zero_decodes_greedily_without_retraining(repo, first_run):

@@ -92,5 +92,5 @@ def test_groups_pool_errors_within_each_value():
 
 def test_duration_buckets_are_closed_on_the_left():
     buckets = duration_buckets([0.5, 2.0, 3.99, 4.0, 30], [2, 4])
-    assert list(buckets) == ["0-2 s", "2-4 s", "2-4 s", "4+ s", "4+ s"]
-    assert list(buckets.categories) == ["0-2 s", "2-4 s", "4+ s"]
+    assert list(buckets) == ["0-2s", "2-4s", "2-4s", "4+s", "4+s"]
+    assert list(buckets.categories) == ["0-2s", "2-4s", "4+s"]

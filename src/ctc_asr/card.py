@@ -1,73 +1,74 @@
-"""A model card (README.md) for the saved model directory, so it can be shared as it is."""
+"""The model card (README.md) of the saved model folder: hub metadata from huggingface_hub, test results of evaluate.
+
+The metadata (`ModelCardData`, one `EvalResult` per decoding and metric) is what the model
+hub indexes and `huggingface_hub.ModelCard.load` parses; the body says how to use the folder.
+"""
 
 import yaml
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from .params import DataParams
+
+TASK = "automatic-speech-recognition"
+# Sources without a hub id of their own: (dataset type, name) for the card.
+LOCAL_DATASETS = {"synthetic": ("ctc_asr-synthetic", "Harvard sentences spoken by eSpeak NG (built in)"),
+                  "timit": ("timit_asr", "TIMIT (LDC93S1)"), "manifest": ("custom", "own recordings")}
 
 USAGE = '''```python
-import soundfile as sf
-import torch
-from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+from transformers import pipeline
 
-model = Wav2Vec2ForCTC.from_pretrained("{path}")
-processor = Wav2Vec2Processor.from_pretrained("{path}")
-samples, rate = sf.read("speech.wav")          # mono, {rate} Hz
-inputs = processor(samples, sampling_rate=rate, return_tensors="pt")
-with torch.inference_mode():
-    ids = model(**inputs).logits.argmax(-1)
-print(processor.batch_decode(ids)[0])
+asr = pipeline("automatic-speech-recognition", model="{path}")   # {decoding}
+print(asr("speech.wav")["text"])
 ```
 
 Or, for any format, rate or length, with word times:
-`python -m ctc_asr transcribe --model {path} --format json speech.flac`'''
+`python -m ctc_asr transcribe --model {path} --format json speech.flac` (`--no-lm` for greedy decoding).'''
 
 
-def model_card(path: str, data: dict, settings: dict, results: dict, sample_rate: int) -> str:
-    """Markdown with hub metadata: `data` (corpus facts), `settings` (params sections by name),
-    `results` (training summary, including the dev wer/cer of the last evaluation)."""
-    metadata = {
-        "language": ["en"], "library_name": "transformers", "pipeline_tag": "automatic-speech-recognition",
-        "tags": ["wav2vec2", "ctc", "ctc_asr"],
-        "model-index": [{"name": "ctc_asr", "results": [{
-            "task": {"type": "automatic-speech-recognition", "name": "Speech Recognition"},
-            "dataset": {"name": str(data.get("source")), "type": str(data.get("source"))},
-            "metrics": [{"type": m, "value": results[f"eval_{m}"], "name": f"dev {m.upper()}"}
-                        for m in ("wer", "cer") if results.get(f"eval_{m}") is not None],
-        }]}],
-    }
-    facts = "\n".join(f"| {key} | {value} |" for key, value in data.items())
-    outcome = "\n".join(f"| {key} | {value} |" for key, value in results.items())
-    return "\n".join([
-        "---", yaml.safe_dump(metadata, sort_keys=False).strip(), "---", "",
+def dataset_of(data: DataParams) -> dict:
+    """The dataset's hub-style identity: type (an id), name, config, revision, test split."""
+    if data.source == "hub":
+        return {"dataset_type": data.hub.name, "dataset_name": data.hub.name, "dataset_config": data.hub.config,
+                "dataset_revision": data.hub.revision, "dataset_split": data.hub.test_split}
+    kind, name = LOCAL_DATASETS[data.source]
+    split = f"test ({data.timit.test_set})" if data.source == "timit" else "test"
+    return {"dataset_type": kind, "dataset_name": name, "dataset_split": split}
+
+
+def card_data(data: DataParams, pretrained: str | None, license: str, test: dict[str, dict]) -> ModelCardData:
+    """`test`: decoding name ("lm", "greedy") -> its wer and cer on the whole test split."""
+    dataset = dataset_of(data)
+    results = [EvalResult(task_type=TASK, task_name="Speech Recognition", metric_type=metric, metric_value=scores[metric],
+                          metric_name=f"Test {metric.upper()} ({'n-gram LM' if name == 'lm' else 'greedy'})", **dataset)
+               for name, scores in test.items() for metric in ("wer", "cer")]
+    return ModelCardData(
+        model_name="ctc_asr", language="en", license=license, library_name="transformers", pipeline_tag=TASK,
+        tags=["wav2vec2", "ctc", "ctc_asr"], base_model=pretrained, datasets=[dataset["dataset_type"]],
+        metrics=["wer", "cer"], eval_results=results,
+    )
+
+
+def _table(rows: dict) -> list[str]:
+    return ["| | |", "| --- | --- |", *(f"| {key} | {value} |" for key, value in rows.items())]
+
+
+def model_card(metadata: ModelCardData, path: str, corpus: dict, results: dict, lm: dict | None, settings: dict) -> str:
+    """Markdown for `path`/README.md. `corpus`: facts of the data; `results`: rows of the results table;
+    `lm`: facts of the language model, None without one; `settings`: params sections by name."""
+    decoding = "beam search with the n-gram LM" if lm else "greedy CTC decoding"
+    body = [
         "# wav2vec2 CTC speech recogniser (English, characters)", "",
-        "Trained with the ctc_asr pipeline. Greedy CTC decoding over a character vocabulary "
-        "(`|` separates words, `[PAD]` is the blank).", "",
-        "## Use", "", USAGE.format(path=path, rate=sample_rate), "",
-        "## Data", "", "| | |", "| --- | --- |", facts, "",
-        "## Training settings", "", "```yaml", yaml.safe_dump(settings, sort_keys=False).strip(), "```", "",
+        f"Trained with the ctc_asr pipeline; decodes with {decoding}. Characters are the vocabulary "
+        "(`|` separates words, `[PAD]` is the CTC blank).", "",
+        "## Use", "", USAGE.format(path=path, decoding=decoding), "",
+        "## Data", "", *_table(corpus), "",
         "## Results", "",
-        "Dev WER/CER: the last in-training evaluation, on a fixed subset of dev clips "
-        "(the pipeline's evaluate stage scores the whole test split).", "",
-        "| | |", "| --- | --- |", outcome, "",
-    ])
-
-
-LM_USAGE = '''```python
-from transformers import pipeline
-
-asr = pipeline("automatic-speech-recognition", model="{path}")   # beam search with the LM
-print(asr("speech.wav")["text"])
-```'''
-
-
-def lm_section(results: dict, lm: dict, beam_width: int, path: str) -> str:
-    """The model card's part on the n-gram LM it decodes with: what it is, its weights, dev WER/CER."""
-    rows = [("n-gram order", lm["order"]), ("extra text", lm["text"] or "none (training transcripts only)"),
-            ("beam width", beam_width), ("alpha (LM weight)", results["alpha"]), ("beta (word bonus)", results["beta"]),
-            ("dev WER greedy / LM", f"{results['dev_greedy']['wer']} / {results['dev_lm']['wer']}"),
-            ("dev CER greedy / LM", f"{results['dev_greedy']['cer']} / {results['dev_lm']['cer']}")]
-    return "\n".join([
-        "", "## Language model", "",
-        "The folder holds a word n-gram (`language_model/`, interpolated modified Kneser-Ney from the training "
-        "transcripts) that `Wav2Vec2ProcessorWithLM` and the ASR pipeline decode with (pyctcdecode). Alpha and beta "
-        f"were chosen on the {results['dev_utterances']} dev utterances.", "",
-        "| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows), "", LM_USAGE.format(path=path), "",
-    ])
+        "On the whole test split, which nothing was tuned on (the LM weights were chosen on dev).", "",
+        *_table(results), "",
+    ]
+    if lm:
+        body += ["## Language model", "",
+                 "A word n-gram (interpolated modified Kneser-Ney) in `language_model/`, decoded with pyctcdecode "
+                 "as `Wav2Vec2ProcessorWithLM` runs it.", "", *_table(lm), ""]
+    body += ["## Training settings", "", "```yaml", yaml.safe_dump(settings, sort_keys=False).strip(), "```", ""]
+    return str(ModelCard(f"---\n{metadata.to_yaml()}\n---\n\n" + "\n".join(body)))

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 FILE = "last.pt"
+NOTE = "The last checkpoint of an unfinished training run (last.pt) is kept here; a rerun resumes from it.\n"
 
 
 def fingerprint(**facts: Any) -> str:
@@ -40,7 +41,9 @@ class Checkpoints:
     """The last checkpoint of a run, in `folder`, tied to `key` (a fingerprint)."""
 
     def __init__(self, folder: Path, key: str):
-        Path(folder).mkdir(parents=True, exist_ok=True)  # DVC expects the folder, empty or not
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        # Never empty: DVC warns about an empty output folder, and a clone restores this file with it.
+        (Path(folder) / "README.md").write_text(NOTE)
         self.path = Path(folder) / FILE
         self.key = key
 

@@ -160,6 +160,7 @@ class EvaluateParams(Section):
     duration_buckets: list[float]
     group_by: list[str]
     top_errors: int = Field(ge=1)
+    license: str
 
     @model_validator(mode="after")
     def _increasing(self):

@@ -53,9 +53,10 @@ def by_group(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def duration_buckets(seconds: Sequence[float], edges: Sequence[float]) -> pd.Categorical:
-    """Labels such as "0-2 s", "2-4 s", "4+ s" for clip durations split at `edges` seconds."""
+    """Labels such as "0-2s", "2-4s", "4+s" for clip durations split at `edges` seconds (no spaces: they
+    become metric names in `dvc exp show`)."""
     bounds = [0.0, *sorted(edges), np.inf]
-    labels = [f"{lo:g}-{hi:g} s" for lo, hi in itertools.pairwise(bounds[:-1])] + [f"{bounds[-2]:g}+ s"]
+    labels = [f"{lo:g}-{hi:g}s" for lo, hi in itertools.pairwise(bounds[:-1])] + [f"{bounds[-2]:g}+s"]
     return pd.cut(np.asarray(seconds, float), bounds, labels=labels, right=False)
 
 

@@ -4,6 +4,7 @@ Audio is taken undecoded (the stored bytes, or the file the dataset points to) s
 torchcodec is needed: the encode stage decodes it with soundfile like every other source.
 """
 
+import sys
 from pathlib import Path
 
 from ..corpus import UNKNOWN_SPEAKER
@@ -29,6 +30,9 @@ def _load(cfg: HubParams, split: str):
 
 
 def candidates(cfg: HubParams):
+    if cfg.revision is None and not Path(cfg.name).is_dir():
+        print(f"download: warning: data.hub.revision is not set, so {cfg.name!r} may change under this pipeline "
+              "without DVC noticing; set it to a commit of the dataset's repository", file=sys.stderr)
     splits = {"train": cfg.train_split, "dev": cfg.dev_split, "test": cfg.test_split}
     for split, hub_split in splits.items():
         if hub_split is None:  # no dev split: dev speakers are held out of train (see sources/__init__.py)

@@ -1,0 +1,47 @@
+"""The model card: hub metadata huggingface_hub parses back, and a body with the facts."""
+
+from pathlib import Path
+
+from huggingface_hub import ModelCard
+
+from ctc_asr import card, params
+
+DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
+TEST = {"lm": {"wer": 0.21, "cer": 0.07}, "greedy": {"wer": 0.3, "cer": 0.09}}
+
+
+def written(tmp_path, data, lm=None) -> ModelCard:
+    metadata = card.card_data(data, "facebook/wav2vec2-base", "apache-2.0", TEST)
+    text = card.model_card(metadata, "models/asr", {"source": data.source, "train utterances": 3696},
+                           {"test WER, lm": 0.21}, lm, {"train": {"learning_rate": 0.0001}})
+    (tmp_path / "README.md").write_text(text)
+    return ModelCard.load(tmp_path / "README.md")
+
+
+def test_a_hub_dataset_is_named_by_id_config_revision_and_split(tmp_path):
+    hub = DATA.hub.replace(name="openslr/librispeech_asr", config="clean", revision="abc123", test_split="test")
+    loaded = written(tmp_path, DATA.replace(source="hub", hub=hub))
+    results = loaded.data.eval_results
+    assert {(r.metric_type, r.metric_name, r.metric_value) for r in results} == {
+        ("wer", "Test WER (n-gram LM)", 0.21), ("cer", "Test CER (n-gram LM)", 0.07),
+        ("wer", "Test WER (greedy)", 0.3), ("cer", "Test CER (greedy)", 0.09)}
+    assert {(r.dataset_type, r.dataset_config, r.dataset_revision, r.dataset_split) for r in results} == {
+        ("openslr/librispeech_asr", "clean", "abc123", "test")}
+    assert loaded.data.datasets == ["openslr/librispeech_asr"] and loaded.data.base_model == "facebook/wav2vec2-base"
+    assert loaded.data.license == "apache-2.0" and loaded.data.pipeline_tag == "automatic-speech-recognition"
+
+
+def test_timit_names_its_test_set_and_the_body_has_the_facts(tmp_path):
+    data = DATA.replace(source="timit", timit=DATA.timit.replace(root="/corpora/TIMIT", test_set="core"))
+    loaded = written(tmp_path, data, lm={"order": 4, "alpha (LM weight)": 0.3})
+    assert {r.dataset_split for r in loaded.data.eval_results} == {"test (core)"}
+    assert loaded.data.datasets == ["timit_asr"]
+    body = loaded.text
+    assert "| train utterances | 3696 |" in body and "| test WER, lm | 0.21 |" in body
+    assert "## Language model" in body and "| alpha (LM weight) | 0.3 |" in body and "learning_rate: 0.0001" in body
+    assert 'pipeline("automatic-speech-recognition", model="models/asr")' in body
+
+
+def test_without_an_lm_the_card_says_greedy(tmp_path):
+    loaded = written(tmp_path, DATA)
+    assert "## Language model" not in loaded.text and "greedy CTC decoding" in loaded.text
