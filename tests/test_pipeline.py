@@ -278,7 +278,8 @@ def test_training_again_gives_the_same_bytes_whatever_the_workers(repo, first_ru
     assert result_bytes(repo) == before
     workers = yaml.safe_load((repo / "params.yaml").read_text())["train"]["workers"]
     set_params(repo, {"train": {"workers": 0 if workers else 2}})
-    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "tune", "evaluate"]
+    # tune is skipped: its inputs (the trained weights) came out byte-identical
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "evaluate"]
     assert result_bytes(repo) == before
 
 
@@ -293,13 +294,12 @@ def test_going_back_to_earlier_params_restores_outputs_from_the_run_cache(repo, 
     settled(repo)
     set_params(repo, {"lm": {"order": 3}})
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["lm", "tune", "evaluate"]
-    before = (repo / "metrics/eval.json").read_text()
     set_params(repo, {"lm": {"order": 4}})
     back = run(repo, sys.executable, "-m", "dvc", "repro").stdout
     assert stages_run(back) == []  # nothing recomputed ...
     for stage in ("lm", "tune", "evaluate"):
         assert f"Stage '{stage}' is cached - skipping run, checking out outputs" in back  # ... but restored
-    assert (repo / "metrics/eval.json").read_text() != before and (repo / "models/asr/language_model").is_dir()
+    assert json.loads((repo / "metrics/lm.json").read_text())["order"] == 4 and (repo / "data/lm/lm.arpa").is_file()
 
 
 def test_a_queued_experiment_runs_the_code_it_was_queued_with(repo, first_run):
