@@ -155,3 +155,14 @@ def test_corrupt_embedded_audio_is_skipped(corrupt_dataset, tmp_path):
 def test_corrupt_embedded_audio_fails(corrupt_dataset, tmp_path):
     with pytest.raises(BadInput, match="not readable audio"):
         hub(corrupt_dataset, tmp_path / "out", Rejects("fail"))
+
+
+def test_a_hub_id_without_a_revision_is_warned_about(tmp_path, capsys):
+    with pytest.raises(UserError):  # offline: the id cannot be loaded, but the warning comes first
+        download(DATA.replace(source="hub", hub=DATA.hub.replace(name="someone/some_dataset")), tmp_path / "out", Rejects("fail"))
+    assert "data.hub.revision is not set" in capsys.readouterr().err
+
+
+def test_a_local_folder_needs_no_revision(dataset, tmp_path, capsys):
+    hub(dataset, tmp_path / "out")
+    assert "revision" not in capsys.readouterr().err
