@@ -35,7 +35,7 @@ repro: setup
 test: setup           ## the whole suite: unit tests, lint and the end-to-end dvc runs (a few minutes)
 	python -m pytest -n 2
 
-test-fast: setup      ## the edit-test loop: everything but the end-to-end dvc runs (under a minute)
+test-fast: setup      ## the edit-test loop: everything but the end-to-end dvc runs (about a minute)
 	python -m pytest -n 2 -m "not e2e"
 
 lint: setup
