@@ -22,7 +22,7 @@ from ctc_asr.scoring import score
 from ctc_asr.store import Store
 
 TRAINED, LM, ENCODED, OUT = Path("models/ctc"), Path("data/lm"), Path("data/encoded"), Path("models/asr")
-TUNED, TRAIN_METRICS = Path("metrics/tune.json"), Path("metrics/train.json")
+TUNED, TRAIN_METRICS, LM_METRICS = Path("metrics/tune.json"), Path("metrics/train.json"), Path("metrics/lm.json")
 METRICS, PREDICTIONS, DETAILS = Path("metrics/eval.json"), Path("metrics/predictions.tsv"), Path("metrics/eval")
 TIMING = Path("metrics/timing/evaluate.json")  # apart from the metrics: it differs run to run, they must not
 
@@ -53,7 +53,7 @@ def transcribe(network, processor, clips, cfg: params.Params, audio_seconds: flo
     return decoded, timing
 
 
-def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: dict, lm_facts: dict) -> None:
+def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: dict) -> None:
     splits = encoded.index.groupby("split")
     corpus = {"source": cfg.data.source, **{f"{s} utterances": int(n) for s, n in splits.size().items()},
               **{f"{s} hours": round(float(x) / 3600, 3) for s, x in splits["seconds"].sum().items()},
@@ -64,7 +64,9 @@ def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: di
     lm = None
     if tuned["lm"]:
         results |= {f"dev WER, {name}": tuned[f"dev_{name}"]["wer"] for name in ("greedy", "lm")}
-        lm = {"order": cfg.lm.order, "text": cfg.lm.text or "training transcripts only", **lm_facts,
+        counts = json.loads(LM_METRICS.read_text())
+        lm = {"order": cfg.lm.order, "text": cfg.lm.text or "training transcripts only",
+              **{k: counts[k] for k in ("sentences", "words", "vocabulary")},
               "alpha (LM weight)": tuned["alpha"], "beta (word bonus)": tuned["beta"], "beam width": cfg.decode.beam_width}
     pretrained = None if cfg.model.pretrained == SCRATCH else cfg.model.pretrained
     metadata = card.card_data(cfg.data, pretrained, cfg.evaluate.license, side_by_side)
@@ -91,9 +93,12 @@ def main() -> None:
         tables.write(table, DETAILS / f"by_{name}.tsv")
     tables.write(result.top_errors, DETAILS / "top_errors.tsv")
     tables.write(result.char_errors, DETAILS / "char_errors.tsv")
-    side_by_side = {name: {k: v for k, v in score(test["text"].tolist(), texts)[0].items() if k in ("wer", "cer")}
-                    for name, texts in decoded.items()}
-    unseen = sum(bool(vocab.unseen([t], processor.tokenizer.get_vocab())) for t in test["text"])
+    # the headline decoding is scored by analyse; the other one here
+    totals = {name: result.totals if name == headline else score(test["text"].tolist(), texts)[0]
+              for name, texts in decoded.items()}
+    side_by_side = {name: {"wer": t["wer"], "cer": t["cer"]} for name, t in totals.items()}
+    known = processor.tokenizer.get_vocab()
+    unseen = sum(bool(vocab.unseen([t], known)) for t in test["text"])
     durations = result.groups["duration"].set_index("duration")
     write_json(METRICS, {
         **result.totals, "decoding": headline, **side_by_side,
@@ -102,9 +107,7 @@ def main() -> None:
         "by_duration": durations[["utterances", "wer", "cer"]].to_dict("index"),
     })
     write_json(TIMING, timing)
-    lm_facts = {} if not tuned["lm"] else {k: v for k, v in json.loads(Path("metrics/lm.json").read_text()).items()
-                                          if k in ("sentences", "words", "vocabulary")}
-    write_card(cfg, encoded, side_by_side, tuned, lm_facts)
+    write_card(cfg, encoded, side_by_side, tuned)
     shown = ", ".join(f"{name} WER {v['wer']:.3f} CER {v['cer']:.3f}" for name, v in side_by_side.items())
     print(f"evaluate: {shown} on {len(test)} test utterances "
           f"({1 / timing.get('lm_real_time_factor', timing['greedy_real_time_factor']):.0f}x real time) -> {OUT}; "

@@ -7,6 +7,7 @@ on numpy 2): install it with `pip install --no-deps pyctcdecode==0.5.0`, as `mak
 import multiprocessing
 import os
 from collections.abc import Sequence
+from contextlib import nullcontext
 from itertools import product
 from pathlib import Path
 
@@ -50,19 +51,11 @@ def beam_texts(beam_decoder, scores: Sequence[torch.Tensor], beam_width: int, pr
     processes = processes or os.cpu_count() or 1
     texts = [""] * len(arrays)
     # pyctcdecode hands the LM to its workers by fork (a fork pool made after the decoder's last change)
-    with multiprocessing.get_context("fork").Pool(processes) if processes > 1 else _no_pool() as pool:
+    with multiprocessing.get_context("fork").Pool(processes) if processes > 1 else nullcontext() as pool:
         decoded = beam_decoder.decode_batch(pool, [arrays[i] for i in decodable], beam_width=beam_width)
     for i, text in zip(decodable, decoded):
         texts[i] = single_spaced(text)
     return texts
-
-
-class _no_pool:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def tune(beam_decoder, scores: Sequence[torch.Tensor], references: list[str], alphas: list[float], betas: list[float],
