@@ -31,6 +31,8 @@ $(VENV)/.installed: pyproject.toml Makefile $(TORCH_STAMP)
 
 repro: setup
 	dvc repro
+	# outputs a rerun reproduced byte for byte stay copies until relinked to the cache (DVC 3.67)
+	dvc checkout --relink --quiet
 
 test: setup           ## the whole suite: unit tests, lint and the end-to-end dvc runs (a few minutes)
 	python -m pytest -n 2

@@ -5,13 +5,14 @@ from pathlib import Path
 from ctc_asr import params, sources
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.rejects import Rejects
-from ctc_asr.reports import split_counts, write_json
+from ctc_asr.reports import clear, split_counts, write_json
 
 OUT, METRICS, REJECTS = Path("data/raw"), Path("metrics/download.json"), Path("metrics/rejects/download.tsv")
 
 
 @exit_on_user_error
 def main() -> None:
+    clear(OUT, REJECTS)
     data = params.load().data
     rejects = Rejects(data.on_error)
     frame = sources.download(data, OUT, rejects)

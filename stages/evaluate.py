@@ -17,7 +17,7 @@ from ctc_asr.errors import exit_on_user_error
 from ctc_asr.evaluation import analyse
 from ctc_asr.inference import greedy_text, logits
 from ctc_asr.model import SCRATCH, device
-from ctc_asr.reports import write_json
+from ctc_asr.reports import clear, write_json
 from ctc_asr.scoring import score
 from ctc_asr.store import Store
 
@@ -29,8 +29,7 @@ TIMING = Path("metrics/timing/evaluate.json")  # apart from the metrics: it diff
 
 def assemble(tuned: dict) -> None:
     """models/asr: the trained folder, plus its LM decoder with the tuned weights when there is one."""
-    shutil.rmtree(OUT, ignore_errors=True)
-    shutil.copytree(TRAINED, OUT)
+    shutil.copytree(TRAINED, OUT, copy_function=shutil.copyfile)  # not its modes: a linked cache's files are read-only
     if tuned["lm"]:
         processor = Wav2Vec2Processor.from_pretrained(TRAINED)
         decoding.save(OUT, processor, decoding.decoder(processor, LM, tuned["alpha"], tuned["beta"]))
@@ -76,6 +75,7 @@ def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: di
 
 @exit_on_user_error
 def main() -> None:
+    clear(OUT, PREDICTIONS, DETAILS, TIMING)
     cfg = params.load()
     tuned = json.loads(TUNED.read_text())
     assemble(tuned)

@@ -12,7 +12,7 @@ import numpy as np
 from ctc_asr import filters, model, params, tables
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.rejects import Rejects
-from ctc_asr.reports import write_json
+from ctc_asr.reports import clear, write_json
 from ctc_asr.store import Store
 
 ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("metrics/filter.json")
@@ -21,6 +21,7 @@ REJECTS = Path("metrics/rejects/filter.tsv")
 
 @exit_on_user_error
 def main() -> None:
+    clear(OUT, REJECTS)
     cfg = params.load()
     encoded = Store(ENCODED)
     rows = encoded.rows("train")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ctc_asr import corpus, lm, params
 from ctc_asr.errors import exit_on_user_error
-from ctc_asr.reports import write_json
+from ctc_asr.reports import clear, write_json
 
 TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/lm"), Path("metrics/lm.json")
 ARPA, UNIGRAMS = OUT / "lm.arpa", OUT / "unigrams.txt"
@@ -14,6 +14,7 @@ ARPA, UNIGRAMS = OUT / "lm.arpa", OUT / "unigrams.txt"
 
 @exit_on_user_error
 def main() -> None:
+    clear(OUT)
     cfg = params.load()
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 from ctc_asr import corpus, params
 from ctc_asr.errors import BadInput, exit_on_user_error
 from ctc_asr.rejects import Rejects
-from ctc_asr.reports import split_counts, write_json
+from ctc_asr.reports import clear, split_counts, write_json
 from ctc_asr.text import normalize
 
 MANIFEST, OUT, METRICS = Path("data/raw/manifest.tsv"), Path("data/text/transcripts.tsv"), Path("metrics/normalize.json")
@@ -14,6 +14,7 @@ REJECTS = Path("metrics/rejects/normalize.tsv")
 
 @exit_on_user_error
 def main() -> None:
+    clear(OUT, REJECTS)
     cfg = params.load()
     frame = corpus.read(MANIFEST)
     frame = frame.assign(raw_text=frame["text"], text=[normalize(t, cfg.normalize.chars_to_ignore) for t in frame["text"]])

@@ -1,6 +1,9 @@
 """train: fit Wav2Vec2ForCTC (CUDA when present) and save a directory HF loads as it is.
 
 With train.gpus > 1 the stage runs itself again under torchrun, one process per GPU.
+With train.nodes > 1 it trains with other machines met at $CTC_ASR_RENDEZVOUS (host:port
+of this machine, see docs/gpus.md); each of them runs `PYTHONPATH=src python
+stages/train.py --follow`, which trains and writes nothing: the outputs are this machine's.
 A rerun after a kill resumes from models/checkpoint (kept by DVC across runs: persist).
 """
 
@@ -11,7 +14,7 @@ from ctc_asr import distributed, model, params, tables, vocab
 from ctc_asr.checkpoint import Checkpoints
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.history import History
-from ctc_asr.reports import write_json
+from ctc_asr.reports import clear, write_json
 from ctc_asr.store import Store
 from ctc_asr.train import Evaluator, dev_rows, fit, kept_rows, run_key
 
@@ -22,9 +25,9 @@ HISTORY, METRICS, TIMING = Path("metrics/train"), Path("metrics/train.json"), Pa
 
 @exit_on_user_error
 def main() -> None:
-    cfg = params.load()
-    if cfg.train.gpus > 1 and not distributed.launched():
-        sys.exit(distributed.relaunch(cfg.train.gpus, __file__))
+    cfg, follow = params.load(), "--follow" in sys.argv[1:]
+    if (cfg.train.gpus > 1 or cfg.train.nodes > 1 or follow) and not distributed.launched():
+        sys.exit(distributed.relaunch(cfg.train.gpus, __file__, cfg.train.nodes, follow))
     ranks = distributed.join()
     encoded = Store(ENCODED)
     train_rows = kept_rows(encoded, tables.read(DECISIONS))
@@ -32,9 +35,9 @@ def main() -> None:
     tokenizer = vocab.tokenizer(VOCAB)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
-    checkpoints = Checkpoints(CHECKPOINT, run_key(cfg.model, cfg.train, VOCAB.read_text(), encoded, train_rows, eval_rows))
-    history = evaluator = None
-    if ranks.main:
+    history = evaluator = checkpoints = None
+    if ranks.main:  # the lead writes everything, the others nothing (not even the checkpoint folder)
+        checkpoints = Checkpoints(CHECKPOINT, run_key(cfg.model, cfg.train, VOCAB.read_text(), encoded, train_rows, eval_rows))
         history = History(HISTORY, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
         evaluator = Evaluator(encoded, eval_rows, processor)
     summary = fit(network, encoded, train_rows, evaluator, cfg.train, history, checkpoints)
@@ -42,6 +45,7 @@ def main() -> None:
     if not ranks.main:
         return
     history.close()
+    clear(OUT, TIMING)
     network.save_pretrained(OUT)
     model.save_processor(processor, OUT)
     checkpoints.clear()  # the run is complete: a forced rerun starts over

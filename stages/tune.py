@@ -12,7 +12,7 @@ from ctc_asr import decoding, params, tables
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.inference import greedy_text, logits
 from ctc_asr.model import device
-from ctc_asr.reports import write_json
+from ctc_asr.reports import clear, write_json
 from ctc_asr.scoring import score
 from ctc_asr.store import Store
 
@@ -22,6 +22,7 @@ METRICS, GRID = Path("metrics/tune.json"), Path("metrics/tune/grid.tsv")
 
 @exit_on_user_error
 def main() -> None:
+    clear(GRID)
     cfg = params.load()
     if not decoding.has_lm(LM):
         tables.write(pd.DataFrame(columns=["alpha", "beta", "wer", "cer"]), GRID)

@@ -5,13 +5,14 @@ from pathlib import Path
 
 from ctc_asr import corpus, vocab
 from ctc_asr.errors import exit_on_user_error
-from ctc_asr.reports import write_json
+from ctc_asr.reports import clear, write_json
 
 TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("metrics/vocab.json")
 
 
 @exit_on_user_error
 def main() -> None:
+    clear(OUT)
     frame = corpus.read(TRANSCRIPTS)
     tokens = vocab.build(frame.loc[frame["split"] == "train", "text"])
     unseen = {split: vocab.unseen(frame.loc[frame["split"] == split, "text"], tokens) for split in ("dev", "test")}

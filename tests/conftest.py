@@ -61,14 +61,16 @@ def tokenizer(vocab_file):
 
 @pytest.fixture
 def make_store(tmp_path):
-    """make_store(clips, labels, splits=None, texts=None) -> Store written with store.Writer."""
+    """make_store(clips, labels, splits=None, texts=None, dtype="float32") -> Store written with store.Writer.
+
+    float32 by default: the tests' clips are random normal samples, far outside int16's full scale."""
     count = iter(range(1000))
 
-    def make(clips, labels, splits=None, texts=None):
+    def make(clips, labels, splits=None, texts=None, dtype="float32"):
         folder = tmp_path / f"store{next(count)}"
         splits = splits or ["train"] * len(clips)
         texts = texts or [""] * len(clips)
-        with store_module.Writer(folder, SAMPLE_RATE) as writer:
+        with store_module.Writer(folder, SAMPLE_RATE, dtype) as writer:
             for k, (clip, label) in enumerate(zip(clips, labels)):
                 writer.add({"id": f"utt{k}", "split": splits[k], "text": texts[k]}, clip, label)
         return store_module.Store(folder)

@@ -1,8 +1,9 @@
 """Train a tiny model on a fabricated corpus in a process of its own (tests that kill it or run torchrun).
 
-python tests/fit_script.py FOLDER SETTINGS_JSON: FOLDER holds store/ and vocab.json (see
-test_train_runs.py), SETTINGS_JSON changes params.yaml's train section; writes
-FOLDER/<name>/summary.json, weights.pt and history there.
+python tests/fit_script.py FOLDER SETTINGS_JSON [--follow]: FOLDER holds store/ and vocab.json
+(see test_train_runs.py), SETTINGS_JSON changes params.yaml's train section; the lead process
+writes FOLDER/<name>/summary.json, weights.pt, history and checkpoint there. --follow: join a
+run of train.nodes > 1 as stages/train.py --follow does, writing nothing.
 """
 
 import json
@@ -24,11 +25,11 @@ TINY = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermed
 
 
 def main() -> None:
-    folder, settings = Path(sys.argv[1]), json.loads(sys.argv[2])
+    folder, settings, follow = Path(sys.argv[1]), json.loads(sys.argv[2]), "--follow" in sys.argv[3:]
     name, mask = settings.pop("name"), settings.pop("mask_time_prob", 0.0)
     cfg = params.load(Path(__file__).resolve().parents[1] / "params.yaml").train.replace(**settings)
-    if cfg.gpus > 1 and not distributed.launched():
-        sys.exit(distributed.relaunch(cfg.gpus, __file__))
+    if (cfg.gpus > 1 or cfg.nodes > 1) and not distributed.launched():
+        sys.exit(distributed.relaunch(cfg.gpus, __file__, cfg.nodes, follow))
     ranks = distributed.join()
     torch.set_num_threads(1)
     store, tokenizer = Store(folder / "store"), vocab.tokenizer(folder / "vocab.json")
@@ -39,11 +40,12 @@ def main() -> None:
         if ranks.main else None
     evaluator = Evaluator(store, store.rows("test"), model.processor(tokenizer, network.config, 16000)) \
         if ranks.main else None
-    summary = fit(network, store, store.rows("train"), evaluator, cfg, history, Checkpoints(out / "checkpoint", "k"))
+    checkpoints = Checkpoints(out / "checkpoint", "k") if ranks.main else None
+    summary = fit(network, store, store.rows("train"), evaluator, cfg, history, checkpoints)
     if ranks.main:
         history.close()
         torch.save(network.state_dict(), out / "weights.pt")
-        (out / "summary.json").write_text(json.dumps(summary))
+        (out / "summary.json").write_text(json.dumps({**summary, "rank": ranks.rank}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from transformers import Wav2Vec2FeatureExtractor
 
 from ctc_asr import batching
@@ -120,3 +121,14 @@ def test_pad_rounds_the_width_up_to_a_multiple():
     assert batch["input_values"].shape == (2, 1500)
     assert batch["attention_mask"].sum(-1).tolist() == [1001, 10]
     assert batch["input_values"][:, 1001:].abs().sum() == 0
+
+
+def test_an_int16_batch_is_the_batch_of_its_float_samples(make_store, rng):
+    clips = [rng.uniform(-0.5, 0.5, n).astype(np.float32) for n in (700, 400)]
+    pcm, floats = make_store(clips, [[1], [2]], dtype="int16"), make_store(clips, [[1], [2]])
+    quantized = [np.rint(c * 32768).astype(np.float32) / 32768 for c in clips]
+    expected = batching.pad(quantized)["input_values"]
+    assert pcm.audio(0).dtype == np.int16
+    torch.testing.assert_close(batching.collate(pcm, np.array([0, 1]))["input_values"], expected, rtol=0, atol=1e-6)
+    # and the float store differs from it by no more than the quantization (about 1e-4 after standardizing)
+    torch.testing.assert_close(batching.collate(floats, np.array([0, 1]))["input_values"], expected, rtol=0, atol=1e-3)

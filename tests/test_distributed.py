@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from ctc_asr import distributed
 from ctc_asr.distributed import Ranks, loss_weight, shard
+from ctc_asr.errors import UserError
 
 
 def test_shards_cover_the_batch_once():
@@ -26,3 +28,28 @@ def test_weighted_losses_average_to_the_whole_batch_loss(reduction):
     weighted = [reduce(losses[rows]) * loss_weight(torch.tensor(share), reduction, r)
                 for (rows, share), r in zip(parts, ranks)]
     assert (sum(weighted) / 2).item() == pytest.approx(reduce(losses).item())  # DDP's average
+
+
+def test_several_machines_without_a_rendezvous_address_is_a_one_line_error(monkeypatch):
+    monkeypatch.delenv("CTC_ASR_RENDEZVOUS", raising=False)
+    with pytest.raises(UserError, match="CTC_ASR_RENDEZVOUS=host:port") as error:
+        distributed.relaunch(1, "stages/train.py", nodes=2)
+    assert "\n" not in str(error.value)
+
+
+def test_several_machines_meet_at_the_rendezvous_address(monkeypatch):
+    monkeypatch.setenv("CTC_ASR_RENDEZVOUS", "host1:29400")
+    monkeypatch.delenv("CTC_ASR_RUN_ID", raising=False)
+    command = distributed.torchrun_command(4, 2, "stages/train.py", ["--follow"])
+    assert command[3:] == ["--nnodes=2", "--rdzv-backend=c10d", "--rdzv-endpoint=host1:29400", "--rdzv-id=ctc-asr",
+                           "--nproc-per-node=4", "stages/train.py", "--follow"]
+    assert "--standalone" in distributed.torchrun_command(4, 1, "stages/train.py", [])
+
+
+def test_following_needs_several_machines():
+    with pytest.raises(UserError, match=r"train\.nodes is 1"):
+        distributed.relaunch(1, "stages/train.py", nodes=1, follow=True)
+
+
+def test_the_lead_is_the_process_that_writes():
+    assert Ranks(1, 2, lead=1).main and not Ranks(0, 2, lead=1).main

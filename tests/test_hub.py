@@ -166,3 +166,12 @@ def test_a_hub_id_without_a_revision_is_warned_about(tmp_path, capsys):
 def test_a_local_folder_needs_no_revision(dataset, tmp_path, capsys):
     hub(dataset, tmp_path / "out")
     assert "revision" not in capsys.readouterr().err
+
+
+def test_streaming_gives_the_same_manifest_without_converting_the_dataset(dataset, tmp_path):
+    cache = Path(datasets.config.HF_DATASETS_CACHE)
+    streamed = hub(dataset, tmp_path / "streamed", streaming=True, limit=2)
+    assert not list(cache.rglob("*.arrow"))  # nothing materialised: no Arrow copy of any split
+    whole = hub(dataset, tmp_path / "whole", limit=2)
+    assert list(cache.rglob("*.arrow"))  # (what a download without streaming leaves behind)
+    assert len(streamed) == 5 and streamed.equals(whole)

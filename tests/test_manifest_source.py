@@ -1,6 +1,7 @@
 """The manifest source: your own recordings listed in a CSV, TSV or JSONL file, good and bad."""
 
 import csv
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -86,9 +87,10 @@ def bad_row(folder: Path, name: str) -> dict:
     return dict(path=f"clips/{name}", text=text, speaker="spk9", split="train")
 
 
-def run(manifest_path: Path, out_dir: Path, rejects: Rejects):
+def run(manifest_path: Path, out_dir: Path, rejects: Rejects, copy: bool = True, workers: int = 1):
     """The source's rows as collected (the dev hold-out of `download` is tested on its own below)."""
-    return collect(manifest.candidates(DATA.manifest.replace(path=str(manifest_path))), out_dir, rejects, MAX_SECONDS)
+    listed = manifest.candidates(DATA.manifest.replace(path=str(manifest_path)))
+    return collect(listed, out_dir, rejects, MAX_SECONDS, copy, workers)
 
 
 @pytest.fixture
@@ -265,3 +267,42 @@ def test_a_path_reaching_outside_the_manifest_folder_is_copied_inside_the_output
     frame = run(listed, out, Rejects("fail"))
     copied = (out / frame["path"].iloc[0]).resolve()
     assert copied.is_file() and (out / "audio").resolve() in copied.parents
+
+
+def test_without_copy_the_manifest_points_at_the_files_with_size_and_hash(tmp_path, folder):
+    rows = good_rows(folder, tmp_path / "elsewhere")
+    listed = write_manifest(folder / "list.csv", rows)
+    out = tmp_path / "out"
+    frame = run(listed, out, Rejects("fail"), copy=False)
+    assert not (out / "audio").exists()  # nothing copied
+    for row, listed_row in zip(frame.itertuples(), rows):
+        original = (folder / listed_row["path"]).resolve()
+        assert Path(row.path).is_absolute() and Path(row.path).resolve() == original
+        assert row.size == original.stat().st_size
+        assert row.md5 == hashlib.md5(original.read_bytes()).hexdigest()
+    changed = folder / rows[0]["path"]
+    sf.write(changed, tone(0.5, 16000) * 0.5, 16000)  # same length, other samples
+    again = run(listed, tmp_path / "again", Rejects("fail"), copy=False)
+    assert again["md5"].iloc[0] != frame["md5"].iloc[0] and again["md5"].iloc[1:].tolist() == frame["md5"].iloc[1:].tolist()
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_two_workers_give_the_rows_and_rejects_of_one(tmp_path, folder, copy):
+    rows = good_rows(folder, tmp_path / "elsewhere")
+    for k, name in enumerate(BAD):  # bad rows spread between good ones, and a duplicate
+        rows.insert(2 * k, bad_row(folder, name))
+    rows.append(dict(rows[1]))
+    listed = write_manifest(folder / "list.csv", rows)
+    results = []
+    for workers in (1, 2):
+        rejects = Rejects("skip")
+        frame = run(listed, tmp_path / f"out{workers}", rejects, copy=copy, workers=workers)
+        results.append((frame, rejects.table()))
+    (one, one_rejects), (two, two_rejects) = results
+    assert one.equals(two) and one_rejects.equals(two_rejects)
+    assert len(one) == len(GOOD) and len(one_rejects) == len(BAD) + 1
+    with pytest.raises(BadInput) as first:  # fail: the same first bad row
+        run(listed, tmp_path / "f1", Rejects("fail"), copy=copy, workers=1)
+    with pytest.raises(BadInput) as second:
+        run(listed, tmp_path / "f2", Rejects("fail"), copy=copy, workers=2)
+    assert str(first.value) == str(second.value)

@@ -2,11 +2,11 @@ import json
 
 import numpy as np
 
-from ctc_asr import store
+from ctc_asr import pcm, store
 
 
-def write(folder, clips, labels, splits):
-    with store.Writer(folder, 16000) as writer:
+def write(folder, clips, labels, splits, dtype="float32"):
+    with store.Writer(folder, 16000, dtype) as writer:
         for k, (clip, label, split) in enumerate(zip(clips, labels, splits)):
             writer.add({"id": f"u{k}", "split": split, "text": f"text {k}"}, clip, label)
 
@@ -39,9 +39,30 @@ def test_index_records_offsets_lengths_and_seconds(tmp_path):
 
 def test_files_are_raw_little_endian(tmp_path):
     write(tmp_path / "s", [np.array([0.5, -1.0])], [[7, 300]], ["train"])
-    assert (tmp_path / "s" / store.AUDIO).read_bytes() == np.array([0.5, -1.0], "<f4").tobytes()
+    assert (tmp_path / "s" / store.AUDIO["float32"]).read_bytes() == np.array([0.5, -1.0], "<f4").tobytes()
     assert (tmp_path / "s" / store.LABELS).read_bytes() == np.array([7, 300], "<i4").tobytes()
-    assert json.loads((tmp_path / "s" / store.META).read_text()) == {"sample_rate": 16000, "utterances": 1}
+    meta = json.loads((tmp_path / "s" / store.META).read_text())
+    assert meta == {"sample_rate": 16000, "dtype": "float32", "utterances": 1}
+
+
+def test_int16_store_holds_16_bit_pcm_at_half_the_size(tmp_path):
+    samples = np.array([0.5, -1.0, 1.0, 0.25 / 32768, -0.75 / 32768, 3 / 32768])
+    write(tmp_path / "s", [samples], [[1]], ["train"], dtype="int16")
+    raw = (tmp_path / "s" / store.AUDIO["int16"]).read_bytes()
+    # rounded to the nearest step, full scale clipped to the largest int16
+    assert raw == np.array([16384, -32768, 32767, 0, -1, 3], "<i2").tobytes()
+    s = store.Store(tmp_path / "s")
+    assert s.dtype == "int16" and s.audio(0).dtype == np.int16
+    np.testing.assert_array_equal(pcm.as_float(s.audio(0)), np.array([0.5, -1.0, 32767 / 32768, 0, -1 / 32768, 3 / 32768],
+                                                                       np.float32))
+
+
+def test_16_bit_source_audio_round_trips_exactly(tmp_path, rng):
+    sixteen_bit = rng.integers(-32768, 32768, 1000).astype(np.int16)
+    as_read = sixteen_bit.astype(np.float32) / 32768  # what soundfile gives for a 16-bit file read as float32
+    write(tmp_path / "s", [as_read], [[1]], ["train"], dtype="int16")
+    np.testing.assert_array_equal(store.Store(tmp_path / "s").audio(0), sixteen_bit)
+    np.testing.assert_array_equal(pcm.as_float(store.Store(tmp_path / "s").audio(0)), as_read)
 
 
 def test_rows_gives_positions_of_a_split(tmp_path):

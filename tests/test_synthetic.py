@@ -87,7 +87,7 @@ def test_bundled_harvard_sentences():
     assert not any(s.startswith("#") or not s for s in sentences)
 
 
-def test_download_writes_wavs_matching_the_manifest(tmp_path):
+def test_download_writes_flac_files_matching_the_manifest(tmp_path):
     cfg = small_cfg(train_speakers=2, dev_speakers=1, test_speakers=1, utterances_per_speaker=2)
     frame = synthetic.download(cfg, tmp_path)
     assert len(frame) == 8
@@ -96,11 +96,23 @@ def test_download_writes_wavs_matching_the_manifest(tmp_path):
         info = sf.info(tmp_path / row.path)
         assert not Path(row.path).is_absolute()
         assert info.samplerate == 22050 == row.sample_rate
-        assert info.channels == 1
+        assert (info.format, info.subtype, info.channels) == ("FLAC", "PCM_16", 1)
         assert info.frames / info.samplerate == pytest.approx(row.seconds, abs=1e-4)
         assert row.seconds > 0.3
         samples, _ = sf.read(tmp_path / row.path)
         assert np.abs(samples).max() > 0.01
+
+
+def test_two_workers_write_the_corpus_of_one_byte_for_byte(tmp_path):
+    cfg = DATA.replace(source="synthetic", synthetic=small_cfg(train_speakers=3, dev_speakers=1, test_speakers=2,
+                                                                   utterances_per_speaker=3))
+    for workers in (1, 2):
+        source_download(cfg.replace(workers=workers), tmp_path / f"w{workers}", Rejects("fail"))
+    one, two = (sorted(p.relative_to(tmp_path / f"w{w}") for p in (tmp_path / f"w{w}").rglob("*") if p.is_file())
+                for w in (1, 2))
+    assert one == two and len(one) == 6 * 3 + 1
+    for path in one:
+        assert (tmp_path / "w1" / path).read_bytes() == (tmp_path / "w2" / path).read_bytes(), path
 
 
 def test_sources_download_writes_a_readable_manifest(tmp_path):

@@ -40,8 +40,9 @@ def make_tree(root: Path, lower: bool = False) -> Path:
     return root
 
 
-def timit(root: Path, out_dir: Path, **changes):
-    data = DATA.replace(source="timit", dev_speakers=1, timit=DATA.timit.replace(root=str(root), **changes))
+def timit(root: Path, out_dir: Path, copy_audio: bool = False, **changes):
+    data = DATA.replace(source="timit", dev_speakers=1, copy_audio=copy_audio,
+                        timit=DATA.timit.replace(root=str(root), **changes))
     frame = download(data, out_dir, Rejects("fail"))
     return frame.set_index("id", drop=False)
 
@@ -80,18 +81,19 @@ def test_phn_and_wrd_paths_point_at_the_sibling_files(tree, tmp_path):
     assert all(Path(p).is_file() for p in [*frame["phn_path"], *frame["wrd_path"]])
 
 
-def test_audio_is_copied_and_seconds_come_from_the_file(tree, tmp_path):
+@pytest.mark.parametrize("copy_audio", [False, True])
+def test_audio_is_read_in_place_or_copied_and_seconds_come_from_the_file(tree, tmp_path, copy_audio):
     out = tmp_path / "out"
-    frame = timit(tree, out)
+    frame = timit(tree, out, copy_audio=copy_audio)
     for _split, _region, speaker, sentence, samples, _text in NON_SA:
         row = frame.loc[expected_id(speaker, sentence)]
         assert row.seconds == pytest.approx(samples / RATE, abs=1e-4)
         assert row.sample_rate == RATE
-        copy = out / row.path
-        assert copy.is_relative_to(out / "audio") and copy.is_file()
-        data, rate = sf.read(copy)
+        audio = out / row.path  # an absolute path stays itself
+        assert audio.is_relative_to(out / "audio" if copy_audio else tree) and audio.is_file()
+        data, rate = sf.read(audio)
         assert (len(data), rate) == (samples, RATE)
-    assert len(list((out / "audio").rglob("*.wav"))) == len(NON_SA)
+    assert len(list(out.rglob("*.wav"))) == (len(NON_SA) if copy_audio else 0)
 
 
 def test_manifest_file_matches_the_returned_frame(tree, tmp_path):
@@ -137,7 +139,7 @@ def test_full_test_set_holds_dev_speakers_out_of_train(tree, tmp_path):
 
 def test_lower_case_tree_gives_the_same_manifest(tree, tmp_path):
     lower = make_tree(tmp_path / "lower", lower=True)
-    upper_frame, lower_frame = timit(tree, tmp_path / "a"), timit(lower, tmp_path / "b")
+    upper_frame, lower_frame = timit(tree, tmp_path / "a", copy_audio=True), timit(lower, tmp_path / "b", copy_audio=True)
     same = ["id", "split", "speaker", "path", "seconds", "sample_rate", "text", "dialect_region", "sentence_type"]
     assert upper_frame[same].sort_index().equals(lower_frame[same].sort_index())
     assert (lower_frame["phn_path"] != "").all() and (lower_frame["wrd_path"] != "").all()

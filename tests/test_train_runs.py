@@ -1,11 +1,14 @@
-"""Training runs in processes of their own: killed and resumed, and split over two gloo processes."""
+"""Training runs in processes of their own: killed and resumed, split over two gloo processes, and
+over two "machines" (two torchrun launches meeting through c10d rendezvous)."""
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +37,11 @@ def corpus(tmp_path, make_store, tokenizer, vocab_file):
     return tmp_path
 
 
-def start(folder: Path, **settings) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.Popen([sys.executable, str(SCRIPT), str(folder), json.dumps(settings)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+def start(folder: Path, follow: bool = False, env: dict | None = None, **settings) -> subprocess.Popen:
+    env = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
+    command = [sys.executable, str(SCRIPT), str(folder), json.dumps(settings), *(["--follow"] if follow else [])]
+    return subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
 
 
 def finish(process: subprocess.Popen) -> str:
@@ -99,3 +103,68 @@ def test_two_gloo_processes_give_the_result_of_one_with_the_same_global_batch(co
     np.testing.assert_allclose(two_steps["loss"], one_steps["loss"], atol=1e-4)
     for name, tensor in one_weights.items():
         torch.testing.assert_close(two_weights[name], tensor, rtol=1e-4, atol=1e-5, msg=name)
+
+
+def machine(folder: Path, corpus: Path) -> Path:
+    """A folder of its own for one "machine", with the corpus's store and vocab."""
+    folder.mkdir()
+    for name in ("store", "vocab.json"):
+        (folder / name).symlink_to(corpus / name)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_a_child(process: subprocess.Popen) -> None:
+    """Until `process` (fit_script) has forked its torchrun, or ended."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    while process.poll() is None and not children.read_text().strip():
+        time.sleep(0.01)
+
+
+def two_machines(first: Path, second: Path, **settings) -> str:
+    """A run on two one-process "machines": `first` leads, `second` follows; the lead's output."""
+    env = {"CTC_ASR_RENDEZVOUS": f"127.0.0.1:{free_port()}"}
+    # c10d ranks the machines by their torchrun agents' pids: the follower's, forked first, gets
+    # rank 0, so the lead is rank 1 and a process writing as rank 0 would write the follower's folder.
+    follower = start(second, follow=True, env=env, name="run", nodes=2, gpus=1, **settings)
+    wait_for_a_child(follower)
+    lead = start(first, env=env, name="run", nodes=2, gpus=1, **settings)
+    try:
+        with ThreadPoolExecutor(2) as pool:  # both at once: a full output pipe would stall the other
+            lead_output, _ = pool.map(finish, [lead, follower])
+    finally:
+        for process in (lead, follower):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    return lead_output
+
+
+def test_two_machines_give_the_result_of_one_process_and_only_the_lead_writes(corpus):
+    settings = dict(RUN, mask_time_prob=0.0, epochs=4, checkpoint_every=7, workers=0)
+    finish(start(corpus, name="one", **dict(settings, checkpoint_every=0)))
+    first, second = machine(corpus / "first", corpus), machine(corpus / "second", corpus)
+    output = two_machines(first, second, **settings)
+    one, one_weights, one_steps = results(corpus, "one")
+    two, two_weights, two_steps = results(first, "run")
+    assert (two["processes"], two["rank"]) == (2, 1), output[-2000:]
+    assert sorted(p.name for p in second.iterdir()) == ["store", "vocab.json"]  # the follower wrote nothing
+    assert len(torch.load(first / "run" / "checkpoint" / "last.pt", weights_only=False)["random"]) == 2
+    assert two["steps"] == one["steps"]
+    np.testing.assert_allclose(two_steps["loss"], one_steps["loss"], atol=1e-4)
+    for name, tensor in one_weights.items():
+        torch.testing.assert_close(two_weights[name], tensor, rtol=1e-4, atol=1e-5, msg=name)
+
+    # Again: the lead resumes from its last checkpoint and sends it to the follower, which has none.
+    output = two_machines(first, second, **settings)
+    assert 0 < int(output.split("resuming at step ")[1].split()[0]) < one["steps"]
+    again, again_weights, again_steps = results(first, "run")
+    assert (again["rank"], again["final_loss"]) == (1, two["final_loss"])
+    assert sorted(p.name for p in second.iterdir()) == ["store", "vocab.json"]
+    pd.testing.assert_frame_equal(again_steps, two_steps)
+    for name, tensor in two_weights.items():
+        torch.testing.assert_close(again_weights[name], tensor, rtol=0, atol=1e-6, msg=name)

@@ -6,6 +6,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from . import pcm
 from .errors import BadInput
 
 
@@ -30,8 +31,8 @@ def probe(path: str | Path) -> sf._SoundFileInfo:
     return info
 
 
-def load(path: str | Path, sample_rate: int) -> np.ndarray:
-    """Float32 mono samples at `sample_rate`; BadInput names the file if it can't be read."""
+def load(path: str | Path, sample_rate: int, dtype: str = "float32") -> np.ndarray:
+    """Mono samples at `sample_rate` as `dtype` (see pcm.py); BadInput names the file if it can't be read."""
     path = Path(path)
     probe(path)
     try:
@@ -40,7 +41,7 @@ def load(path: str | Path, sample_rate: int) -> np.ndarray:
         raise BadInput(path, "not readable audio", _why(error)) from None
     if samples.shape[0] == 0:
         raise BadInput(path, "no samples")
-    return resample(samples.mean(axis=1), rate, sample_rate)
+    return pcm.convert(resample(samples.mean(axis=1), rate, sample_rate), dtype)
 
 
 def resample(samples: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:

@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from .distributed import Ranks, shard
+from .pcm import as_float
 from .seeds import stream
 from .store import Store
 
@@ -30,6 +31,7 @@ def length_batches(lengths: np.ndarray, max_padded: int, rng: np.random.Generato
 
 def standardize(samples: np.ndarray) -> np.ndarray:
     """Zero mean, unit variance over the clip's own samples, as Wav2Vec2FeatureExtractor does."""
+    samples = as_float(samples)
     return (samples - samples.mean()) / np.sqrt(samples.var() + 1e-7)
 
 

@@ -43,7 +43,10 @@ class Checkpoints:
     def __init__(self, folder: Path, key: str):
         Path(folder).mkdir(parents=True, exist_ok=True)
         # Never empty: DVC warns about an empty output folder, and a clone restores this file with it.
-        (Path(folder) / "README.md").write_text(NOTE)
+        # Written only when missing: the folder may hold hard links to DVC's cache (never write into one).
+        readme = Path(folder) / "README.md"
+        if not readme.exists():
+            readme.write_text(NOTE)
         self.path = Path(folder) / FILE
         self.key = key
 

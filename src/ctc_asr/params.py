@@ -61,6 +61,7 @@ class HubParams(Section):
     text_column: str
     speaker_column: str | None
     limit: int | None = Field(ge=1)
+    streaming: bool
 
 
 class ManifestParams(Section):
@@ -76,6 +77,8 @@ class DataParams(Section):
     on_error: Literal["fail", "skip"]
     reject_over_seconds: float = Field(gt=0)
     dev_speakers: int = Field(ge=1)
+    copy_audio: bool
+    workers: int | None = Field(ge=1)
     synthetic: SyntheticParams
     timit: TimitParams
     hub: HubParams
@@ -95,6 +98,8 @@ class NormalizeParams(Section):
 
 class EncodeParams(Section):
     sample_rate: int = Field(gt=0)
+    dtype: Literal["int16", "float32"]
+    workers: int | None = Field(ge=1)
 
 
 class FilterParams(Section):
@@ -152,6 +157,7 @@ class TrainParams(Section):
     compile: bool
     workers: int = Field(ge=0)
     gpus: int = Field(ge=1)
+    nodes: int = Field(ge=1)
     checkpoint_every: int = Field(ge=0)
 
 

@@ -15,6 +15,18 @@ Policy = Literal["fail", "skip"]
 COLUMNS = ["id", "item", "reason", "detail"]
 
 
+Outcome = tuple[T | None, tuple[str, str, str] | None]
+
+
+def attempt(check: Callable[..., T], *args, **kwargs) -> Outcome:
+    """`check(*args, **kwargs)` as (value, None), or (None, (item, reason, detail)) if it raised BadInput:
+    a result that pickles, for checks run in worker processes (see `Rejects.settle`)."""
+    try:
+        return check(*args, **kwargs), None
+    except BadInput as bad:
+        return None, (bad.item, bad.reason, bad.detail)
+
+
 class Rejects:
     """Runs checks under one policy; under `skip` remembers every rejected item and why."""
 
@@ -29,6 +41,13 @@ class Rejects:
         except BadInput as bad:
             self.reject(item_id, bad)
             return None
+
+    def settle(self, item_id: str, outcome: Outcome) -> T | None:
+        """The value of an `attempt`, or None after rejecting the item as `check` would have."""
+        value, bad = outcome
+        if bad is not None:
+            self.reject(item_id, BadInput(*bad))
+        return value
 
     def reject(self, item_id: str, bad: BadInput) -> None:
         if self.on_error == "fail":

@@ -1,7 +1,18 @@
-"""Small JSON reports under metrics/, the files `dvc metrics show/diff` read."""
+"""A stage's outputs: clearing the last run's, and small JSON reports under metrics/ (what `dvc metrics` reads)."""
 
 import json
+import shutil
 from pathlib import Path
+
+
+def clear(*paths: str | Path) -> None:
+    """Remove earlier outputs, so that every file is written anew, never in place: writing into a
+    file changes every hard link to it, and a linking cache (see .dvc/config) holds one."""
+    for path in map(Path, paths):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def write_json(path: str | Path, values: dict) -> None:

@@ -1,10 +1,11 @@
 """Encoded utterances in a memory-mappable layout.
 
 A store is a folder with every clip's samples (mono, at the rate in `store.json`) back to
-back in `audio.f32`, every label sequence back to back in `labels.i32` (both little-endian,
-raw, so `np.memmap` opens them without reading), and `index.tsv` giving each utterance's
-offsets and lengths.
-Readers slice views out of the maps; nothing is copied into Python lists.
+back in `audio.i16` (16-bit PCM) or `audio.f32`, every label sequence back to back in
+`labels.i32` (all little-endian, raw, so `np.memmap` opens them without reading), and
+`index.tsv` giving each utterance's offsets and lengths.
+Readers slice views out of the maps in the stored type; `pcm.as_float` turns a clip
+into float32 samples when a batch is built.
 """
 
 import json
@@ -13,27 +14,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import tables
+from . import pcm, tables
 
-AUDIO, LABELS, INDEX, META = "audio.f32", "labels.i32", "index.tsv", "store.json"
+LABELS, INDEX, META = "labels.i32", "index.tsv", "store.json"
+AUDIO = {"int16": "audio.i16", "float32": "audio.f32"}
 INDEX_COLUMNS = ["id", "split", "seconds", "audio_offset", "audio_length", "label_offset", "label_length"]
-_AUDIO_DTYPE, _LABEL_DTYPE = np.dtype("<f4"), np.dtype("<i4")
+_AUDIO_DTYPES, _LABEL_DTYPE = {name: np.dtype(t).newbyteorder("<") for name, t in pcm.TYPES.items()}, np.dtype("<i4")
 
 
 class Writer:
     """Append utterances one at a time; `close` writes the index."""
 
-    def __init__(self, folder: Path, sample_rate: int):
+    def __init__(self, folder: Path, sample_rate: int, dtype: str = "int16"):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.sample_rate = sample_rate
-        self._audio = open(self.folder / AUDIO, "wb")
+        self.sample_rate, self.dtype = sample_rate, dtype
+        self._audio = open(self.folder / AUDIO[dtype], "wb")
         self._labels = open(self.folder / LABELS, "wb")
         self._rows: list[dict] = []
         self._audio_offset = self._label_offset = 0
 
     def add(self, row: dict, samples: np.ndarray, labels) -> None:
-        samples = np.asarray(samples, _AUDIO_DTYPE)
+        """`samples`: float, or already in the store's type (see `pcm.convert`)."""
+        samples = pcm.convert(samples, self.dtype).astype(_AUDIO_DTYPES[self.dtype], copy=False)
         labels = np.asarray(labels, _LABEL_DTYPE)
         self._audio.write(samples.tobytes())
         self._labels.write(labels.tobytes())
@@ -50,7 +53,8 @@ class Writer:
         self._labels.close()
         index = pd.DataFrame(self._rows, columns=None if self._rows else INDEX_COLUMNS)
         tables.write(index, self.folder / INDEX)
-        (self.folder / META).write_text(json.dumps({"sample_rate": self.sample_rate, "utterances": len(index)}))
+        meta = {"sample_rate": self.sample_rate, "dtype": self.dtype, "utterances": len(index)}
+        (self.folder / META).write_text(json.dumps(meta))
         return index
 
     def __enter__(self):
@@ -66,13 +70,14 @@ def _map(path: Path, dtype: np.dtype) -> np.ndarray:
 
 
 class Store:
-    """Read side: `store.audio(i)` and `store.labels(i)` are views into the memory maps."""
+    """Read side: `store.audio(i)` and `store.labels(i)` are views into the memory maps (see `pcm.as_float`)."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.index = tables.read(self.folder / INDEX)
-        self.sample_rate = json.loads((self.folder / META).read_text())["sample_rate"]
-        self._audio = _map(self.folder / AUDIO, _AUDIO_DTYPE)
+        meta = json.loads((self.folder / META).read_text())
+        self.sample_rate, self.dtype = meta["sample_rate"], meta["dtype"]
+        self._audio = _map(self.folder / AUDIO[self.dtype], _AUDIO_DTYPES[self.dtype])
         self._labels = _map(self.folder / LABELS, _LABEL_DTYPE)
         self._audio_spans = self.index[["audio_offset", "audio_length"]].to_numpy()
         self._label_spans = self.index[["label_offset", "label_length"]].to_numpy()

@@ -193,8 +193,9 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
         cfg: TrainParams, history: History | None = None, checkpoints: Checkpoints | None = None) -> dict:
     """Train in place; log loss and learning rate every `log_every` steps, WER every `eval_every`.
 
-    Under torchrun only the first process evaluates and writes history and checkpoints
-    (pass evaluator and history there); every process gets the same `checkpoints`.
+    Under torchrun only the lead process (`Ranks.main`) evaluates and reads and writes
+    history and checkpoints: pass evaluator, history and checkpoints there (others may
+    pass the same `checkpoints`; only the lead touches them).
     """
     ranks, device = distributed.current(), model_device()
     if cfg.deterministic:
@@ -231,7 +232,8 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
             run.held_out = evaluator(model)
             if history:
                 history.log("eval", step=run.step, epoch=round(epoch, 3), **run.held_out)
-        if checkpoints and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and not last:
+        # every process takes part, given `checkpoints` or not: the lead gathers their random generators
+        if cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and not last:
             run.seconds = time.perf_counter() - started
             run.window = window.saved()
             save(trainer, checkpoints, run, ranks)
@@ -249,7 +251,8 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
 
 def resume(trainer: Trainer, checkpoints: Checkpoints | None, ranks: distributed.Ranks) -> Progress:
     """The progress of the checkpoint, with weights, optimizer and random state restored; else a fresh start."""
-    state = checkpoints.load() if checkpoints else None
+    # The lead reads it and sends it: the other machines have none (the lead wrote it) or an old one.
+    state = distributed.from_lead(checkpoints.load() if checkpoints and ranks.main else None)
     if state is None:
         return Progress()
     trainer.load(state["trainer"])
@@ -262,7 +265,7 @@ def resume(trainer: Trainer, checkpoints: Checkpoints | None, ranks: distributed
     return run
 
 
-def save(trainer: Trainer, checkpoints: Checkpoints, run: Progress, ranks: distributed.Ranks) -> None:
+def save(trainer: Trainer, checkpoints: Checkpoints | None, run: Progress, ranks: distributed.Ranks) -> None:
     randoms = distributed.gather(random_state())
-    if ranks.main:
+    if ranks.main and checkpoints:
         checkpoints.save({"trainer": trainer.state(), "random": randoms, "progress": asdict(run)})

@@ -1,9 +1,10 @@
 """Sources: each turns one kind of corpus into audio files plus the one manifest shape.
 
 `synthetic` writes its own audio. The others list candidates (see collect.py), which are
-checked and copied into `out_dir/audio` under the `data.on_error` policy; a source without
-a dev split of its own gives `data.dev_speakers` training speakers to dev. `data.source`
-picks the source and `data.<source>` is its cfg.
+checked under the `data.on_error` policy and read where they are (or copied into
+`out_dir/audio`: `data.copy_audio`); a source without a dev split of its own gives
+`data.dev_speakers` training speakers to dev. `data.source` picks the source and
+`data.<source>` is its cfg. Both kinds run on `data.workers` processes.
 """
 
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import corpus
+from ..parallel import worker_count
 from ..params import DataParams
 from ..rejects import Rejects
 from . import hub, manifest, synthetic, timit
@@ -22,10 +24,12 @@ LISTED = {"timit": timit.candidates, "hub": hub.candidates, "manifest": manifest
 def download(params: DataParams, out_dir: Path, rejects: Rejects) -> pd.DataFrame:
     """Materialise the configured source into `out_dir`: audio files and manifest.tsv."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    workers = worker_count(params.workers)
     if params.source == "synthetic":
-        frame = synthetic.download(params.synthetic, out_dir)
+        frame = synthetic.download(params.synthetic, out_dir, workers)
     else:
-        frame = collect(LISTED[params.source](getattr(params, params.source)), out_dir, rejects, params.reject_over_seconds)
+        listed = LISTED[params.source](getattr(params, params.source))
+        frame = collect(listed, out_dir, rejects, params.reject_over_seconds, params.copy_audio, workers)
         frame = corpus.hold_out_dev(frame, params.dev_speakers, params.source)
     corpus.write(frame, out_dir / "manifest.tsv")
     return frame

@@ -1,14 +1,22 @@
-"""Bring the items a source lists into the workspace, checking each one on the way.
+"""Bring the items a source lists into the manifest, checking each one on the way.
 
 A source lists candidates: dicts with id, split, speaker, text (plus any extra columns),
-`dest` (the path under audio/ to write) and either `source` (a file to copy) or `data`
-(encoded audio bytes, with a `dest` that keeps the format's suffix). Each is checked for
-what makes a clip unusable (missing, empty, unreadable, silent, far too long, no
-transcript) under the `data.on_error` policy; the good ones become manifest rows.
+`dest` (a path under audio/) and either `source` (a file of the user's) or `data` (encoded
+audio bytes, written to `dest`, which keeps the format's suffix). Each is checked for what
+makes a clip unusable (missing, empty, unreadable, silent, far too long, no transcript)
+under the `data.on_error` policy; the good ones become manifest rows.
+
+A `source` file is read where it is (its absolute path in the manifest) unless
+`data.copy_audio` asks for a copy under audio/; either way the manifest records its size
+and MD5, so a changed file changes the manifest and reruns what depends on it. The checks
+run on `data.workers` processes; rows and rejects come out in the order listed.
 """
 
+import hashlib
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -17,42 +25,67 @@ from tqdm import tqdm
 from ..audio import probe
 from ..corpus import COLUMNS
 from ..errors import BadInput
-from ..rejects import Rejects
+from ..parallel import ordered_map
+from ..rejects import Outcome, Rejects, attempt
 
 
-def _admit(candidate: dict, out_dir: Path, reject_over: float) -> dict:
+@dataclass(frozen=True)
+class Admission:
+    out_dir: Path
+    reject_over: float
+    copy: bool
+
+
+def md5(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "md5").hexdigest()
+
+
+def _admit(candidate: dict, how: Admission) -> dict:
     if not str(candidate["text"]).strip():
         raise BadInput(candidate.get("source", candidate["id"]), "empty transcript")
     dest = Path("audio") / candidate["dest"]
-    target = out_dir / dest
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = how.out_dir / dest
     if "data" in candidate:
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(candidate["data"])
         checked = target
     else:
-        checked = Path(candidate["source"])
+        checked = Path(candidate["source"]).absolute()
     try:
         info = probe(checked)
-        if info.duration > reject_over:
-            raise BadInput(checked, "longer than data.reject_over_seconds", f"{info.duration:.1f} s > {reject_over} s")
+        if info.duration > how.reject_over:
+            raise BadInput(checked, "longer than data.reject_over_seconds", f"{info.duration:.1f} s > {how.reject_over} s")
     except BadInput:
         target.unlink(missing_ok=True)
         raise
-    if "source" in candidate:
+    if "source" in candidate and how.copy:
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(checked, target)
+    path = checked if "source" in candidate and not how.copy else dest
     extra = {k: v for k, v in candidate.items() if k not in ("source", "data", "dest")}
-    return {**extra, "path": dest.as_posix(), "seconds": round(info.duration, 4), "sample_rate": info.samplerate}
+    return {**extra, "path": path.as_posix(), "seconds": round(info.duration, 4), "sample_rate": info.samplerate,
+            "size": checked.stat().st_size, "md5": md5(checked)}
 
 
-def collect(candidates: Iterable[dict], out_dir: Path, rejects: Rejects, reject_over: float,
-            total: int | None = None) -> pd.DataFrame:
-    rows, seen = [], set()
-    for candidate in tqdm(candidates, total=total, desc="collect", unit="utt"):
-        if candidate["id"] in seen:
-            rejects.reject(candidate["id"], BadInput(candidate.get("source", candidate["id"]), "duplicate id"))
-            continue
+def _check(how: Admission, item: tuple[dict, bool]) -> tuple[str, Outcome]:
+    candidate, duplicate = item
+    if duplicate:
+        return candidate["id"], (None, (str(candidate.get("source", candidate["id"])), "duplicate id", ""))
+    return candidate["id"], attempt(_admit, candidate, how)
+
+
+def _marked(candidates: Iterable[dict]) -> Iterator[tuple[dict, bool]]:
+    # Decided here, in listing order, so that the first of two clips with one id is the one kept.
+    seen = set()
+    for candidate in candidates:
+        yield candidate, candidate["id"] in seen
         seen.add(candidate["id"])
-        row = rejects.check(candidate["id"], _admit, candidate, out_dir, reject_over)
-        if row is not None:
-            rows.append(row)
+
+
+def collect(candidates: Iterable[dict], out_dir: Path, rejects: Rejects, reject_over: float, copy: bool,
+            workers: int = 1, total: int | None = None) -> pd.DataFrame:
+    checked = ordered_map(partial(_check, Admission(out_dir, reject_over, copy)), _marked(candidates), workers)
+    rows = [rejects.settle(item_id, outcome) for item_id, outcome in tqdm(checked, total=total, desc="collect", unit="utt")]
+    rows = [row for row in rows if row is not None]
     return pd.DataFrame(rows, columns=None if rows else COLUMNS)

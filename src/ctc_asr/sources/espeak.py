@@ -1,7 +1,8 @@
 """eSpeak NG through ctypes, from the library and voice data inside the espeakng-loader wheel.
 
-No system package is needed. The engine keeps global state, so one process holds one
-`Espeak` at a time and synthesis is sequential (it runs ~1000x faster than real time).
+No system package is needed. The engine keeps global state (terminating and initialising it
+again does not reset it), so one process holds one `Espeak` at a time and synthesis is
+sequential (it runs ~1000x faster than real time).
 """
 
 import ctypes
@@ -53,7 +54,10 @@ class Espeak:
             raise UserError(f"eSpeak NG has no voice {name.partition('+')[0]!r}")
 
     def synthesize(self, text: str, words_per_minute: int, pitch: int) -> np.ndarray:
-        """Speak `text` with the current voice; int16 samples at `self.sample_rate`."""
+        """Speak `text` with the current voice; int16 samples at `self.sample_rate`.
+
+        The engine keeps state from one utterance to the next (its pitch flutter runs on), so
+        a clip depends on what the process spoke before it: see synthetic.py."""
         self._lib.espeak_SetParameter(_RATE, int(words_per_minute), 0)
         self._lib.espeak_SetParameter(_PITCH, int(pitch), 0)
         self._chunks = []

@@ -2,6 +2,8 @@
 
 Audio is taken undecoded (the stored bytes, or the file the dataset points to) so no
 torchcodec is needed: the encode stage decodes it with soundfile like every other source.
+With `streaming`, each split is iterated as it is read (an IterableDataset) instead of
+being downloaded and converted whole first.
 """
 
 import sys
@@ -17,7 +19,7 @@ def _load(cfg: HubParams, split: str):
 
     try:
         dataset = datasets.load_dataset(
-            cfg.name, cfg.config, revision=cfg.revision, data_dir=cfg.data_dir, split=split,
+            cfg.name, cfg.config, revision=cfg.revision, data_dir=cfg.data_dir, split=split, streaming=cfg.streaming,
         )
     except Exception as error:  # datasets raises many types for a wrong name, split or offline hub
         raise UserError(f"data.hub: cannot load {cfg.name!r} split {split!r} ({str(error).splitlines()[0]})") from None
@@ -25,7 +27,7 @@ def _load(cfg: HubParams, split: str):
         if column and column not in dataset.column_names:
             raise UserError(f"data.hub: {cfg.name!r} has no column {column!r} (has: {', '.join(dataset.column_names)})")
     if cfg.limit is not None:
-        dataset = dataset.select(range(min(cfg.limit, len(dataset))))
+        dataset = dataset.take(cfg.limit)
     return dataset.cast_column(cfg.audio_column, datasets.Audio(decode=False))
 
 

@@ -4,9 +4,15 @@ A speaker is an accent and a voice variant with its own base rate and pitch; eac
 utterance jitters both a little. Test speakers and sentences are drawn first, dev ones
 next: neither appears in train or in the other, so dev and test WER both measure
 generalisation to new voices and text.
-Audio stays at the engine's native 22,050 Hz so that resampling runs as for real data.
+Audio stays at the engine's native 22,050 Hz so that resampling runs as for real data, in
+FLAC (lossless, about half the bytes of WAV).
+eSpeak's output depends on what the engine spoke before (see espeak.py), so each speaker's
+utterances are spoken in order by a process of their own, forked from one that never spoke:
+the corpus is byte-for-byte the same for any number of workers (`data.workers`).
 """
 
+import multiprocessing
+from functools import partial
 from importlib import resources
 from itertools import product
 from pathlib import Path
@@ -73,16 +79,29 @@ def plan(cfg: SyntheticParams, sentences: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def download(cfg: SyntheticParams, out_dir: Path) -> pd.DataFrame:
-    utterances = plan(cfg, load_sentences(cfg.sentences))
-    engine = Espeak()
-    seconds, paths = [], []
-    for row in tqdm(utterances.itertuples(), total=len(utterances), desc="synthesize", unit="utt"):
-        engine.set_voice(row.speaker)
-        samples = engine.synthesize(row.text, row.words_per_minute, row.pitch)
-        path = Path("audio") / row.speaker / f"{row.id}.wav"
+def _speak(out_dir: Path, rows: list[dict]) -> list[tuple[str, float, int]]:
+    """Write one speaker's FLAC files; each one's path under `out_dir`, seconds and sample rate."""
+    engine, spoken = Espeak(), []
+    engine.set_voice(rows[0]["speaker"])
+    for row in rows:
+        samples = engine.synthesize(row["text"], row["words_per_minute"], row["pitch"])
+        path = Path("audio") / row["speaker"] / f"{row['id']}.flac"
         (out_dir / path.parent).mkdir(parents=True, exist_ok=True)
-        sf.write(out_dir / path, samples, engine.sample_rate, subtype="PCM_16")
-        paths.append(path.as_posix())
-        seconds.append(len(samples) / engine.sample_rate)
-    return utterances.assign(path=paths, seconds=np.round(seconds, 4), sample_rate=engine.sample_rate)
+        sf.write(out_dir / path, samples, engine.sample_rate, format="FLAC", subtype="PCM_16")
+        spoken.append((path.as_posix(), len(samples) / engine.sample_rate, engine.sample_rate))
+    return spoken
+
+
+def download(cfg: SyntheticParams, out_dir: Path, workers: int = 1) -> pd.DataFrame:
+    utterances = plan(cfg, load_sentences(cfg.sentences))
+    speakers = [group.to_dict("records") for _, group in utterances.groupby("speaker", sort=False)]
+    spoken = []
+    # fork: a fresh copy of this process (whose engine never spoke) for every speaker
+    with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool, \
+            tqdm(total=len(utterances), desc="synthesize", unit="utt") as progress:
+        for clips in pool.imap(partial(_speak, out_dir), speakers):
+            spoken += clips
+            progress.update(len(clips))
+    by_id = dict(zip((row["id"] for rows in speakers for row in rows), spoken))
+    paths, seconds, rates = zip(*(by_id[i] for i in utterances["id"]))
+    return utterances.assign(path=list(paths), seconds=np.round(seconds, 4), sample_rate=list(rates))
