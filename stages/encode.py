@@ -6,6 +6,7 @@ Every clip is kept whatever its characters: a dev or test transcript with charac
 vocabulary lacks is scored as it is (the model cannot emit them: they count as errors).
 """
 
+import json
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def main() -> None:
     clear(OUT, REJECTS)
     cfg = params.load()
     frame = corpus.read(TRANSCRIPTS)
-    tokenizer = vocab.tokenizer(VOCAB)
+    tokens = json.loads(VOCAB.read_text(encoding="utf-8"))
     rejects = Rejects(cfg.data.on_error)
     decode = partial(attempt, audio.load, sample_rate=cfg.encode.sample_rate, dtype=cfg.encode.dtype)
     # RAW / path: a path the manifest records as absolute (a file read where it is) stays as it is
@@ -37,7 +38,8 @@ def main() -> None:
         for row, outcome in tqdm(zip(frame.itertuples(index=False), clips), total=len(frame), desc="encode", unit="utt"):
             samples = rejects.settle(row.id, outcome)
             if samples is not None:
-                writer.add({k: v for k, v in row._asdict().items() if k not in DROP}, samples, tokenizer(row.text).input_ids)
+                labels = vocab.encode(row.text, tokens, cfg.target)
+                writer.add({k: v for k, v in row._asdict().items() if k not in DROP}, samples, labels)
     note = rejects.save(REJECTS)
     write_json(METRICS, {"utterances": len(frame) - len(rejects.rows), "rejected": rejects.counts()})
     print(f"encode: {len(frame) - len(rejects.rows)} utterances at {cfg.encode.sample_rate} Hz "

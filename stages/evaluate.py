@@ -2,7 +2,8 @@
 transcribe every test clip greedily and with the LM, analyse the errors, write the model card.
 
 The headline WER/CER is the LM's when there is one. Test transcripts are scored as they are,
-even with characters the vocabulary lacks.
+even with characters the vocabulary lacks. With the phone target the score is the PER
+(greedy: the LM is a word model), TIMIT's after folding its phones to the standard 39.
 """
 
 import json
@@ -14,9 +15,10 @@ from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from ctc_asr import card, decoding, params, tables, vocab
 from ctc_asr.errors import exit_on_user_error
-from ctc_asr.evaluation import analyse
+from ctc_asr.evaluation import analyse, phone_rates
 from ctc_asr.inference import greedy_text, logits
 from ctc_asr.model import SCRATCH, device
+from ctc_asr.phones import FOLD_48_TO_39, fold
 from ctc_asr.reports import clear, write_json
 from ctc_asr.scoring import score
 from ctc_asr.store import Store
@@ -59,7 +61,7 @@ def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: di
               **{f"{s} speakers": int(n) for s, n in splits["speaker"].nunique().items()},
               "train utterances kept by the filter": json.loads(TRAIN_METRICS.read_text())["train_utterances"],
               "sample rate": encoded.sample_rate}
-    results = {f"test {m.upper()}, {name}": scores[m] for name, scores in side_by_side.items() for m in ("wer", "cer")}
+    results = {f"test {m.upper()}, {name}": value for name, scores in side_by_side.items() for m, value in scores.items()}
     lm = None
     if tuned["lm"]:
         results |= {f"dev WER, {name}": tuned[f"dev_{name}"]["wer"] for name in ("greedy", "lm")}
@@ -73,10 +75,19 @@ def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: di
     (OUT / "README.md").write_text(card.model_card(metadata, str(OUT), corpus, results, lm, settings))
 
 
+def scored_texts(cfg: params.Params, references: list[str], decoded: dict) -> tuple[list[str], dict]:
+    """References and hypotheses as they are scored: TIMIT's phones folded to the 39 of the literature."""
+    if cfg.target == "phones" and cfg.data.source == "timit":
+        return [fold(t, FOLD_48_TO_39) for t in references], {
+            name: [fold(t, FOLD_48_TO_39) for t in texts] for name, texts in decoded.items()}
+    return references, decoded
+
+
 @exit_on_user_error
 def main() -> None:
     clear(OUT, PREDICTIONS, DETAILS, TIMING)
     cfg = params.load()
+    phones = cfg.target == "phones"
     tuned = json.loads(TUNED.read_text())
     assemble(tuned)
     network = Wav2Vec2ForCTC.from_pretrained(OUT).to(device())
@@ -86,29 +97,32 @@ def main() -> None:
     test = encoded.index.iloc[rows]
     audio_seconds = float(test["seconds"].sum())
     decoded, timing = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg, audio_seconds)
+    references, decoded = scored_texts(cfg, test["text"].tolist(), decoded)
+    test = test.assign(text=references)
     headline = "lm" if "lm" in decoded else "greedy"
-    result = analyse(test, decoded[headline], cfg.evaluate.duration_buckets, cfg.evaluate.group_by, cfg.evaluate.top_errors)
+    result = analyse(test, decoded[headline], cfg.evaluate.duration_buckets, cfg.evaluate.group_by, cfg.evaluate.top_errors,
+                     phones)
     tables.write(result.predictions.assign(greedy_hypothesis=decoded["greedy"]), PREDICTIONS)
     for name, table in result.groups.items():
         tables.write(table, DETAILS / f"by_{name}.tsv")
     tables.write(result.top_errors, DETAILS / "top_errors.tsv")
-    tables.write(result.char_errors, DETAILS / "char_errors.tsv")
+    tables.write(result.confusions, DETAILS / "confusions.tsv")
     # the headline decoding is scored by analyse; the other one here
-    totals = {name: result.totals if name == headline else score(test["text"].tolist(), texts)[0]
-              for name, texts in decoded.items()}
-    side_by_side = {name: {"wer": t["wer"], "cer": t["cer"]} for name, t in totals.items()}
+    rates = ["per"] if phones else ["wer", "cer"]
+    totals = {name: result.totals if name == headline else score(references, texts)[0] for name, texts in decoded.items()}
+    side_by_side = {name: {r: (phone_rates(t) if phones else t)[r] for r in rates} for name, t in totals.items()}
     known = processor.tokenizer.get_vocab()
-    unseen = sum(bool(vocab.unseen([t], known)) for t in test["text"])
+    unseen = sum(bool(vocab.unseen([t], known, cfg.target)) for t in test["text"])
     durations = result.groups["duration"].set_index("duration")
     write_json(METRICS, {
         **result.totals, "decoding": headline, **side_by_side,
-        "utterances": len(test), "utterances_with_unseen_characters": unseen,
+        "utterances": len(test), f"utterances_with_unseen_{'phones' if phones else 'characters'}": unseen,
         "audio_seconds": round(audio_seconds, 2), "device": str(network.device),
-        "by_duration": durations[["utterances", "wer", "cer"]].to_dict("index"),
+        "by_duration": durations[["utterances", *rates]].to_dict("index"),
     })
     write_json(TIMING, timing)
     write_card(cfg, encoded, side_by_side, tuned)
-    shown = ", ".join(f"{name} WER {v['wer']:.3f} CER {v['cer']:.3f}" for name, v in side_by_side.items())
+    shown = ", ".join(f"{name} " + " ".join(f"{r.upper()} {v[r]:.3f}" for r in rates) for name, v in side_by_side.items())
     print(f"evaluate: {shown} on {len(test)} test utterances "
           f"({1 / timing.get('lm_real_time_factor', timing['greedy_real_time_factor']):.0f}x real time) -> {OUT}; "
           f"details in {DETAILS}/")

@@ -1,6 +1,5 @@
 """lm: a word n-gram of the training transcripts (and lm.text) for beam-search decoding, in ARPA format."""
 
-import shutil
 from itertools import chain
 from pathlib import Path
 
@@ -16,12 +15,12 @@ ARPA, UNIGRAMS = OUT / "lm.arpa", OUT / "unigrams.txt"
 def main() -> None:
     clear(OUT)
     cfg = params.load()
-    shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    if cfg.lm.order == 0:
-        (OUT / "none").write_text("lm.order is 0: no language model, greedy decoding\n")
+    why = "lm.order is 0" if cfg.lm.order == 0 else "the target is phones" if cfg.target == "phones" else None
+    if why:  # the LM is a word model: phones are decoded greedily
+        (OUT / "none").write_text(f"{why}: no language model, greedy decoding\n")
         write_json(METRICS, {"order": 0})
-        print("lm: lm.order is 0, no language model (decoding stays greedy)")
+        print(f"lm: {why}, no language model (decoding stays greedy)")
         return
     frame = corpus.read(TRANSCRIPTS)
     sentences = [text.split() for text in frame.loc[frame["split"] == "train", "text"]]

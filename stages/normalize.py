@@ -1,12 +1,13 @@
-"""normalize: clean transcripts (ignored characters, case, spaces); empty ones fail or are dropped."""
+"""normalize: the transcripts the model learns: words cleaned (ignored characters, case, spaces), or the
+phones download recorded (target: phones); empty ones fail or are dropped."""
 
 from pathlib import Path
 
 from ctc_asr import corpus, params
-from ctc_asr.errors import BadInput, exit_on_user_error
+from ctc_asr.errors import BadInput, UserError, exit_on_user_error
 from ctc_asr.rejects import Rejects
 from ctc_asr.reports import clear, split_counts, write_json
-from ctc_asr.text import normalize
+from ctc_asr.text import normalize, normalize_phones
 
 MANIFEST, OUT, METRICS = Path("data/raw/manifest.tsv"), Path("data/text/transcripts.tsv"), Path("metrics/normalize.json")
 REJECTS = Path("metrics/rejects/normalize.tsv")
@@ -17,7 +18,14 @@ def main() -> None:
     clear(OUT, REJECTS)
     cfg = params.load()
     frame = corpus.read(MANIFEST)
-    frame = frame.assign(raw_text=frame["text"], text=[normalize(t, cfg.normalize.chars_to_ignore) for t in frame["text"]])
+    if cfg.target == "phones":
+        if "phones" not in frame.columns:
+            raise UserError(f"target: phones, but data.source {cfg.data.source} recorded no phones in {MANIFEST} "
+                            "(manifest, hub: name the column in data.<source>.phones_column)")
+        texts = [normalize_phones(p) for p in frame["phones"]]
+    else:
+        texts = [normalize(t, cfg.normalize.chars_to_ignore) for t in frame["text"]]
+    frame = frame.assign(raw_text=frame["text"], text=texts)
     empty = frame["text"] == ""
     rejects = Rejects(cfg.data.on_error)
     for row in frame[empty].itertuples():

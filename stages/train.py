@@ -32,7 +32,7 @@ def main() -> None:
     encoded = Store(ENCODED)
     train_rows = kept_rows(encoded, tables.read(DECISIONS))
     eval_rows = dev_rows(encoded, cfg.train.eval_utterances, cfg.train.seed)
-    tokenizer = vocab.tokenizer(VOCAB)
+    tokenizer = vocab.tokenizer(VOCAB, cfg.target)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
     history = evaluator = checkpoints = None

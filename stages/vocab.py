@@ -1,9 +1,9 @@
-"""vocab: the character vocabulary of the training transcripts; dev and test characters it lacks counted."""
+"""vocab: the vocabulary (characters, or phones) of the training transcripts; dev and test units it lacks counted."""
 
 import json
 from pathlib import Path
 
-from ctc_asr import corpus, vocab
+from ctc_asr import corpus, params, vocab
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.reports import clear, write_json
 
@@ -13,15 +13,18 @@ TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/vocab.
 @exit_on_user_error
 def main() -> None:
     clear(OUT)
+    target = params.load().target
+    unit = "phones" if target == "phones" else "characters"
     frame = corpus.read(TRANSCRIPTS)
-    tokens = vocab.build(frame.loc[frame["split"] == "train", "text"])
-    unseen = {split: vocab.unseen(frame.loc[frame["split"] == split, "text"], tokens) for split in ("dev", "test")}
+    tokens = vocab.build(frame.loc[frame["split"] == "train", "text"], target)
+    unseen = {split: vocab.unseen(frame.loc[frame["split"] == split, "text"], tokens, target) for split in ("dev", "test")}
     OUT.write_text(json.dumps(tokens, indent=1, ensure_ascii=False) + "\n")
     write_json(METRICS, {"size": len(tokens), **{
-        f"unseen_{split}_characters": {"count": sum(c.values()), "by_character": dict(sorted(c.items()))}
+        f"unseen_{split}_{unit}": {"count": sum(c.values()), f"by_{unit[:-1]}": dict(sorted(c.items()))}
         for split, c in unseen.items()}})
     test = unseen["test"]
-    note = f"; {sum(test.values())} test characters unseen in training: {''.join(sorted(test))}" if test else ""
+    shown = (" " if target == "phones" else "").join(sorted(test))
+    note = f"; {sum(test.values())} test {unit} unseen in training: {shown}" if test else ""
     print(f"vocab: {len(tokens)} tokens -> {OUT}{note}")
 
 

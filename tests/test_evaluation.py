@@ -30,4 +30,4 @@ def test_top_errors_list_words_and_characters(test_split):
     result = analyse(test_split, ["a bat", "the dog ran", "a b c d", "hello"], [2], [], 3)
     assert result.top_errors.values.tolist() == [["word", "substitution", "cat", "bat", 1],
                                                  ["char", "substitution", "c", "b", 1]]
-    assert result.char_errors.values.tolist() == [["c", "b"]]
+    assert result.confusions.values.tolist() == [["c", "b"]]

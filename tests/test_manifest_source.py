@@ -215,7 +215,7 @@ def speakers_rows(folder: Path, splits: list[str | None], speakers: list[str | N
 
 
 def download_manifest(listed: Path, out: Path, dev_speakers: int = 1):
-    cfg = DATA.replace(source="manifest", manifest={"path": str(listed)}, dev_speakers=dev_speakers)
+    cfg = DATA.replace(source="manifest", manifest={"path": str(listed), "phones_column": None}, dev_speakers=dev_speakers)
     return download(cfg, out, Rejects("fail"))
 
 
@@ -306,3 +306,15 @@ def test_two_workers_give_the_rows_and_rejects_of_one(tmp_path, folder, copy):
     with pytest.raises(BadInput) as second:
         run(listed, tmp_path / "f2", Rejects("fail"), copy=copy, workers=2)
     assert str(first.value) == str(second.value)
+
+
+def test_a_phones_column_named_in_params_is_carried_and_a_missing_one_is_named(tmp_path, folder):
+    rows = speakers_rows(folder, ["train", "dev", "test"], ["a", "b", "c"])
+    for k, row in enumerate(rows):
+        row["ipa"] = f"sil p{k} sil"
+    listed = write_manifest(folder / "list.csv", rows)
+    cfg = DATA.replace(source="manifest", manifest={"path": str(listed), "phones_column": "ipa"})
+    frame = download(cfg, tmp_path / "out", Rejects("fail"))
+    assert frame["phones"].tolist() == ["sil p0 sil", "sil p1 sil", "sil p2 sil"]
+    with pytest.raises(UserError, match=r"missing column.*phonemes"):
+        download(cfg.replace(manifest={"path": str(listed), "phones_column": "phonemes"}), tmp_path / "x", Rejects("fail"))

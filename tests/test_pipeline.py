@@ -173,7 +173,7 @@ def test_outputs_and_metrics(repo, first_run):
     assert speakers["utterances"].sum() == test_utterances and set(speakers["speaker"]) == set(predictions["speaker"])
     accents = pd.read_csv(details / "by_accent.tsv", sep="\t")  # a column the synthetic source adds
     assert accents["utterances"].sum() == test_utterances
-    char_errors = pd.read_csv(details / "char_errors.tsv", sep="\t", keep_default_na=False)
+    char_errors = pd.read_csv(details / "confusions.tsv", sep="\t", keep_default_na=False)
     assert len(char_errors) == round(evaluation["cer"] * predictions["reference_chars"].sum())
     assert set(pd.read_csv(details / "top_errors.tsv", sep="\t")["unit"]) <= {"word", "char"}
 
@@ -366,6 +366,34 @@ def test_lm_order_zero_decodes_greedily_without_retraining(repo, first_run):
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert evaluation["decoding"] == "greedy" and "lm" not in evaluation and evaluation["wer"] == evaluation["greedy"]["wer"]
     assert not (repo / "models/asr/language_model").exists()
+
+
+def test_the_phone_target_runs_end_to_end_from_normalize_and_scores_per(repo, first_run):
+    settled(repo)
+    set_params(repo, {"target": "phones"})
+    done = run(repo, sys.executable, "-m", "dvc", "repro")
+    # download is not rerun: it recorded eSpeak's phonemes with the words all along
+    assert sorted(stages_run(done.stdout)) == sorted(["normalize", "lm", "vocab", "encode", "filter", "train", "tune",
+                                                      "evaluate"])
+    transcripts = pd.read_csv(repo / "data/text/transcripts.tsv", sep="\t", keep_default_na=False)
+    raw = pd.read_csv(repo / "data/raw/manifest.tsv", sep="\t", keep_default_na=False)
+    assert transcripts["text"].tolist() == [" ".join(p.split()) for p in raw["phones"]]
+    tokens = json.loads((repo / "data/vocab.json").read_text())
+    assert "|" not in tokens and any(len(t) > 1 and not t.startswith("[") for t in tokens)  # whole phones
+    evaluation = json.loads((repo / "metrics/eval.json").read_text())
+    assert evaluation["decoding"] == "greedy" and "wer" not in evaluation and "cer" not in evaluation
+    predictions = pd.read_csv(repo / "metrics/predictions.tsv", sep="\t", keep_default_na=False)
+    errors = predictions["errors"].sum() / predictions["reference_phones"].sum()
+    assert evaluation["per"] == pytest.approx(errors, abs=1e-4) and evaluation["greedy"] == {"per": evaluation["per"]}
+    assert set(tokens) >= set(predictions["hypothesis"].str.split().explode().dropna())  # the model writes phones
+    diff = run(repo, sys.executable, "-m", "dvc", "metrics", "show", "--json").stdout
+    assert '"per"' in diff
+    card = (repo / "models/asr/README.md").read_text()
+    assert "PER" in card
+    clip = repo / "data/raw" / raw.loc[raw["split"] == "test", "path"].iloc[0]
+    done = run(repo, sys.executable, "-m", "ctc_asr", "transcribe", "--model", "models/asr", "--format", "json", str(clip))
+    line = json.loads(done.stdout)
+    assert set(line["text"].split()) <= set(tokens) and [w["word"] for w in line["words"]] == line["text"].split()
 
 
 def test_bad_params_stop_a_stage_with_one_line(repo, first_run):

@@ -19,8 +19,13 @@ ROOT = {"data": {"timit": {"root": "/corpora/TIMIT"}}}
 TIMIT_TRAIN, SA_PER_SPEAKER, TRAIN_SPEAKERS = 4620, 2, 462
 
 
-def test_there_are_two_presets():
-    assert [p.name for p in PRESETS] == ["timit-seed.yaml", "timit-tuned.yaml"]
+def test_there_are_three_presets():
+    assert [p.name for p in PRESETS] == ["timit-phones.yaml", "timit-seed.yaml", "timit-tuned.yaml"]
+
+
+def test_the_phones_preset_trains_phones_scored_on_the_core_test_set():
+    cfg = presets.load(PROJECT / "presets/timit-phones.yaml", PARAMS, ROOT)
+    assert cfg.target == "phones" and cfg.data.timit.test_set == "core" and not cfg.data.timit.keep_sa
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)

@@ -104,8 +104,9 @@ def test_download_writes_flac_files_matching_the_manifest(tmp_path):
 
 
 def test_two_workers_write_the_corpus_of_one_byte_for_byte(tmp_path):
+    # not small_cfg's f2: it adds breath noise that differs from process to process (left out of the defaults)
     cfg = DATA.replace(source="synthetic", synthetic=small_cfg(train_speakers=3, dev_speakers=1, test_speakers=2,
-                                                                   utterances_per_speaker=3))
+                                                                   utterances_per_speaker=3, variants=["m1", "f1", "klatt"]))
     for workers in (1, 2):
         source_download(cfg.replace(workers=workers), tmp_path / f"w{workers}", Rejects("fail"))
     one, two = (sorted(p.relative_to(tmp_path / f"w{w}") for p in (tmp_path / f"w{w}").rglob("*") if p.is_file())

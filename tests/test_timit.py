@@ -171,3 +171,16 @@ def test_missing_root_is_rejected(tmp_path):
     with pytest.raises(UserError, match=r"data\.timit\.root") as error:
         timit(tmp_path / "nowhere", tmp_path / "out")
     assert "nowhere" in str(error.value)
+
+
+def test_phones_come_from_the_phn_files_as_training_phones(tree, tmp_path):
+    frame = timit(tree, tmp_path / "out")
+    assert set(frame["phones"]) == {"sil sh"}  # h# -> sil (see phones.py)
+    for row in frame.itertuples():
+        assert Path(row.phn_path).is_file()
+
+
+def test_a_broken_phn_file_is_named(tree, tmp_path):
+    next(tree.rglob("SI1027.PHN")).write_text("0 100 h#\n100 200 not-a-phone\n")
+    with pytest.raises(UserError, match=r"SI1027.PHN: line 2"):
+        timit(tree, tmp_path / "out")

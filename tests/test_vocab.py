@@ -1,5 +1,7 @@
 from collections import Counter
 
+import pytest
+
 from ctc_asr import vocab
 
 
@@ -49,3 +51,18 @@ def test_tokenizer_decodes_ctc_output(tokenizer, vocab_dict):
            vocab_dict["o"], vocab_dict["r"], vocab_dict["l"], vocab_dict["d"], pad]
     assert tokenizer.decode(ids) == "hello world"
     assert tokenizer.batch_decode([ids, [pad, vocab_dict["a"], pad]]) == ["hello world", "a"]
+
+
+@pytest.mark.parametrize("target, texts", [
+    ("words", ["hello world", "a b  c", "unseen ü and q", ""]),
+    ("phones", ["sil sh iy hh", "aa zz sil", ""]),
+])
+def test_encode_gives_the_tokenizers_label_ids(tmp_path, target, texts):
+    import json
+
+    tokens = vocab.build(["hello world abc", "sil sh iy hh aa"], target)
+    path = tmp_path / "vocab.json"
+    path.write_text(json.dumps(tokens))
+    tokenizer = vocab.tokenizer(path, target)
+    for text in texts:
+        assert vocab.encode(text, tokens, target) == tokenizer(text).input_ids, text

@@ -36,15 +36,15 @@ def dataset_of(data: DataParams) -> dict:
 
 
 def card_data(data: DataParams, pretrained: str | None, license: str, test: dict[str, dict]) -> ModelCardData:
-    """`test`: decoding name ("lm", "greedy") -> its wer and cer on the whole test split."""
+    """`test`: decoding name ("lm", "greedy") -> its rates (wer and cer, or per) on the whole test split."""
     dataset = dataset_of(data)
     results = [EvalResult(task_type=TASK, task_name="Speech Recognition", metric_type=metric, metric_value=scores[metric],
                           metric_name=f"Test {metric.upper()} ({'n-gram LM' if name == 'lm' else 'greedy'})", **dataset)
-               for name, scores in test.items() for metric in ("wer", "cer")]
+               for name, scores in test.items() for metric in scores]
     return ModelCardData(
         model_name="ctc_asr", language="en", license=license, library_name="transformers", pipeline_tag=TASK,
         tags=["wav2vec2", "ctc", "ctc_asr"], base_model=pretrained, datasets=[dataset["dataset_type"]],
-        metrics=["wer", "cer"], eval_results=results,
+        metrics=list(dict.fromkeys(m for scores in test.values() for m in scores)), eval_results=results,
     )
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
+from transformers import Wav2Vec2ForCTC, Wav2Vec2PhonemeCTCTokenizer, Wav2Vec2Processor
 
 from .geometry import samples_per_frame
 from .inference import logits, single_spaced
@@ -52,16 +52,19 @@ def recording_logits(model: Wav2Vec2ForCTC, samples: np.ndarray, chunking: Chunk
 def words_with_times(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, scores: torch.Tensor,
                      sample_rate: int, beam_width: int = 50) -> tuple[str, list[dict]]:
     """The text and each word's start and end in seconds, from the CTC alignment: the best beam's
-    when the processor has an LM decoder (Wav2Vec2ProcessorWithLM), else the greedy path's."""
+    when the processor has an LM decoder (Wav2Vec2ProcessorWithLM), else the greedy path's.
+    A phone model's units are its phones (a phoneme tokenizer has no word offsets, its phones are "chars")."""
     if not len(scores):
         return "", []
+    phones = isinstance(processor.tokenizer, Wav2Vec2PhonemeCTCTokenizer)
     if hasattr(processor, "decoder"):
         decoded = processor.decode(scores.float().numpy(), beam_width=beam_width, output_word_offsets=True)
     else:
-        decoded = processor.decode(scores.argmax(-1).tolist(), output_word_offsets=True)
+        decoded = processor.decode(scores.argmax(-1).tolist(), **{f"output_{'char' if phones else 'word'}_offsets": True})
     step = samples_per_frame(model.config) / sample_rate
+    unit, offsets = ("char", decoded.char_offsets) if phones else ("word", decoded.word_offsets)
     words = [
-        {"word": w["word"], "start": round(w["start_offset"] * step, 3), "end": round(w["end_offset"] * step, 3)}
-        for w in decoded.word_offsets if w["word"]
+        {"word": w[unit], "start": round(float(w["start_offset"]) * step, 3), "end": round(float(w["end_offset"]) * step, 3)}
+        for w in offsets if w[unit]
     ]
     return single_spaced(decoded.text), words

@@ -60,12 +60,14 @@ class HubParams(Section):
     audio_column: str
     text_column: str
     speaker_column: str | None
+    phones_column: str | None
     limit: int | None = Field(ge=1)
     streaming: bool
 
 
 class ManifestParams(Section):
     path: str | None
+    phones_column: str | None
 
 
 # The key each source cannot do without.
@@ -182,6 +184,7 @@ class GateParams(Section):
 
 
 class Params(Section):
+    target: Literal["words", "phones"]
     data: DataParams
     normalize: NormalizeParams
     lm: LmParams

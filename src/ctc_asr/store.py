@@ -38,8 +38,8 @@ class Writer:
         """`samples`: float, or already in the store's type (see `pcm.convert`)."""
         samples = pcm.convert(samples, self.dtype).astype(_AUDIO_DTYPES[self.dtype], copy=False)
         labels = np.asarray(labels, _LABEL_DTYPE)
-        self._audio.write(samples.tobytes())
-        self._labels.write(labels.tobytes())
+        self._audio.write(np.ascontiguousarray(samples).data)
+        self._labels.write(labels.data)
         self._rows.append({
             **row, "seconds": round(len(samples) / self.sample_rate, 4),
             "audio_offset": self._audio_offset, "audio_length": len(samples),

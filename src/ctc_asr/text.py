@@ -1,4 +1,4 @@
-"""Transcript normalisation: drop ignored characters, lowercase, collapse whitespace."""
+"""Transcript normalisation: words (drop ignored characters, lowercase, collapse whitespace) or phones."""
 
 import re
 from functools import cache
@@ -17,3 +17,8 @@ def normalize(text: str, chars_to_ignore: str) -> str:
     if pattern is not None:
         text = pattern.sub("", text)
     return _SPACES.sub(" ", text.lower()).strip()
+
+
+def normalize_phones(phones: str) -> str:
+    """Space-separated phones with whitespace collapsed; case is kept (eSpeak's `I` and `i` differ)."""
+    return " ".join(str(phones).split())

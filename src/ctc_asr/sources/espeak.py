@@ -18,6 +18,8 @@ _SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS: samples come back through the call
 _DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT: report errors instead of exit()
 _RATE, _PITCH = 1, 3  # espeak_PARAMETER
 _POS_CHARACTER, _CHARS_UTF8 = 1, 1
+_PHONEME_SEPARATOR = ord(" ") << 8  # phonememode bits 8-23: the character between phoneme names
+_STRESS = str.maketrans("", "", "',%=")  # stress and syllabic marks: prosody, not phone identity
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
@@ -53,6 +55,15 @@ class Espeak:
         if self._lib.espeak_SetVoiceByName(name.encode()) != 0:
             raise UserError(f"eSpeak NG has no voice {name.partition('+')[0]!r}")
 
+    def phonemes(self, text: str) -> str:
+        """What the current voice says for `text`, in eSpeak's own (ASCII) phoneme names, space-separated."""
+        buffer = ctypes.create_string_buffer(text.encode())
+        pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+        clauses = []
+        while pointer.value:  # the engine moves the pointer past each clause it converts
+            clauses.append(self._lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _PHONEME_SEPARATOR))
+        return " ".join(b" ".join(clauses).decode().translate(_STRESS).split())
+
     def synthesize(self, text: str, words_per_minute: int, pitch: int) -> np.ndarray:
         """Speak `text` with the current voice; int16 samples at `self.sample_rate`.
 
@@ -70,4 +81,7 @@ class Espeak:
 
 @cache
 def _library() -> ctypes.CDLL:
-    return ctypes.CDLL(espeakng_loader.get_library_path())
+    library = ctypes.CDLL(espeakng_loader.get_library_path())
+    library.espeak_TextToPhonemes.restype = ctypes.c_char_p
+    library.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+    return library

@@ -23,7 +23,7 @@ def _load(cfg: HubParams, split: str):
         )
     except Exception as error:  # datasets raises many types for a wrong name, split or offline hub
         raise UserError(f"data.hub: cannot load {cfg.name!r} split {split!r} ({str(error).splitlines()[0]})") from None
-    for column in (cfg.audio_column, cfg.text_column, cfg.speaker_column):
+    for column in (cfg.audio_column, cfg.text_column, cfg.speaker_column, cfg.phones_column):
         if column and column not in dataset.column_names:
             raise UserError(f"data.hub: {cfg.name!r} has no column {column!r} (has: {', '.join(dataset.column_names)})")
     if cfg.limit is not None:
@@ -48,6 +48,8 @@ def candidates(cfg: HubParams):
                 speaker=UNKNOWN_SPEAKER if speaker is None else str(speaker),
                 dest=f"{split}/{number:06d}{name.suffix.lower() or '.wav'}",
             )
+            if cfg.phones_column:
+                candidate["phones"] = str(item[cfg.phones_column] or "")
             if audio.get("bytes"):
                 candidate["data"] = audio["bytes"]
             else:

@@ -1,7 +1,8 @@
 """Your own recordings: a CSV, TSV or JSONL file with `path` and `text` columns.
 
 Optional `speaker` and `split` columns (split is train, dev or test; rows without one are
-train; with no dev rows at all, `data.dev_speakers` training speakers become dev). Paths
+train; with no dev rows at all, `data.dev_speakers` training speakers become dev), and a
+column of space-separated phones for the phone target (`data.manifest.phones_column`). Paths
 are relative to the manifest file's folder, or absolute.
 """
 
@@ -17,7 +18,7 @@ from ..params import ManifestParams
 READERS = {".csv": dict(sep=","), ".tsv": dict(sep="\t"), ".jsonl": dict(lines=True)}
 
 
-def read(path: Path) -> pd.DataFrame:
+def read(path: Path, phones: str | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise UserError(f"data.manifest.path: {path} is not a file")
     options = READERS.get(path.suffix.lower())
@@ -32,7 +33,7 @@ def read(path: Path) -> pd.DataFrame:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, **options)
     except ValueError as error:
         raise UserError(f"{path}: cannot be parsed ({str(error).splitlines()[0]})") from None
-    missing = [c for c in ("path", "text") if c not in frame.columns]
+    missing = [c for c in ("path", "text", *([phones] if phones else [])) if c not in frame.columns]
     if missing:
         raise UserError(f"{path}: missing column(s) {', '.join(missing)} (has: {', '.join(map(str, frame.columns))})")
     return frame.fillna("")
@@ -40,7 +41,7 @@ def read(path: Path) -> pd.DataFrame:
 
 def candidates(cfg: ManifestParams):
     path = Path(cfg.path)
-    frame = read(path)
+    frame = read(path, cfg.phones_column)
     for number, row in enumerate(frame.to_dict("records"), start=1):
         split = str(row.get("split") or "train")
         if split not in SPLITS:
@@ -52,4 +53,5 @@ def candidates(cfg: ManifestParams):
         yield dict(
             id=clip, split=split, speaker=str(row.get("speaker") or UNKNOWN_SPEAKER),
             text=str(row["text"]), source=source, dest=f"{split}/{clip}",
+            **({"phones": str(row[cfg.phones_column])} if cfg.phones_column else {}),
         )

@@ -79,8 +79,9 @@ def plan(cfg: SyntheticParams, sentences: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _speak(out_dir: Path, rows: list[dict]) -> list[tuple[str, float, int]]:
-    """Write one speaker's FLAC files; each one's path under `out_dir`, seconds and sample rate."""
+def _speak(out_dir: Path, rows: list[dict]) -> list[tuple[str, float, int, str]]:
+    """Write one speaker's FLAC files; each one's path under `out_dir`, seconds, sample rate and
+    phonemes (what the engine says it spoke, in its own symbols: the phone target's transcript)."""
     engine, spoken = Espeak(), []
     engine.set_voice(rows[0]["speaker"])
     for row in rows:
@@ -88,7 +89,8 @@ def _speak(out_dir: Path, rows: list[dict]) -> list[tuple[str, float, int]]:
         path = Path("audio") / row["speaker"] / f"{row['id']}.flac"
         (out_dir / path.parent).mkdir(parents=True, exist_ok=True)
         sf.write(out_dir / path, samples, engine.sample_rate, format="FLAC", subtype="PCM_16")
-        spoken.append((path.as_posix(), len(samples) / engine.sample_rate, engine.sample_rate))
+        phonemes = engine.phonemes(row["text"])
+        spoken.append((path.as_posix(), len(samples) / engine.sample_rate, engine.sample_rate, phonemes))
     return spoken
 
 
@@ -103,5 +105,6 @@ def download(cfg: SyntheticParams, out_dir: Path, workers: int = 1) -> pd.DataFr
             spoken += clips
             progress.update(len(clips))
     by_id = dict(zip((row["id"] for rows in speakers for row in rows), spoken))
-    paths, seconds, rates = zip(*(by_id[i] for i in utterances["id"]))
-    return utterances.assign(path=list(paths), seconds=np.round(seconds, 4), sample_rate=list(rates))
+    paths, seconds, rates, phonemes = zip(*(by_id[i] for i in utterances["id"]))
+    return utterances.assign(path=list(paths), seconds=np.round(seconds, 4), sample_rate=list(rates),
+                             phones=list(phonemes))

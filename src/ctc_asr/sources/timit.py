@@ -1,7 +1,8 @@
 """TIMIT as the LDC ships it: TRAIN/DR1/FCJF0/SA1.WAV (NIST SPHERE) with SA1.TXT beside it.
 
 Upper- and lower-case trees both work. Speaker and dialect region come from the path;
-`.PHN` and `.WRD` paths are kept in the manifest. Every speaker reads the two SA
+`.PHN` files give each utterance's phones (the 48 training phones, see phones.py) for the
+phone target, and their paths and the `.WRD` paths are kept in the manifest. Every speaker reads the two SA
 sentences, so they sit in train and test alike unless `keep_sa` is false.
 
 `test_set: core` scores the 24 core test speakers and takes the standard 50-speaker dev
@@ -15,6 +16,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..params import TimitParams
+from ..phones import read_timit
 
 # The standard test subsets of the literature (as in the Kaldi and ESPnet TIMIT recipes).
 CORE_TEST_SPEAKERS = frozenset(
@@ -57,6 +59,13 @@ def _transcript(txt: Path | None) -> str:
     return parts[2].strip() if len(parts) == 3 else ""
 
 
+def _phones(phn: Path | None) -> str:
+    try:
+        return read_timit(phn) if phn else ""
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
 def _split(folder: str, speaker: str, test_set: str) -> str | None:
     if folder == "train" or test_set == "full":
         return folder
@@ -77,7 +86,7 @@ def candidates(cfg: TimitParams):
             yield dict(
                 id=f"{speaker}_{sentence}", split=split, speaker=speaker, text=_transcript(_sibling(wav, ".txt")),
                 dialect_region=region, sentence_type=sentence[:2],
-                phn_path=str(phn or ""), wrd_path=str(wrd or ""),
+                phones=_phones(phn), phn_path=str(phn or ""), wrd_path=str(wrd or ""),
                 source=wav, dest=f"{split}/{region}/{speaker}/{sentence}.wav",
             )
 
