@@ -34,8 +34,9 @@ def main() -> None:
     decode = partial(attempt, audio.load, sample_rate=cfg.encode.sample_rate, dtype=cfg.encode.dtype)
     # RAW / path: a path the manifest records as absolute (a file read where it is) stays as it is
     clips = ordered_map(decode, [RAW / path for path in frame["path"]], worker_count(cfg.encode.workers))
-    with store.Writer(OUT, cfg.encode.sample_rate, cfg.encode.dtype) as writer:
-        for row, outcome in tqdm(zip(frame.itertuples(index=False), clips), total=len(frame), desc="encode", unit="utt"):
+    progress = tqdm(zip(frame.itertuples(index=False), clips), total=len(frame), desc="encode", unit="utt")
+    with store.Writer(OUT, cfg.encode.sample_rate, cfg.encode.dtype) as writer, progress:  # closed on an error too
+        for row, outcome in progress:
             samples = rejects.settle(row.id, outcome)
             if samples is not None:
                 labels = vocab.encode(row.text, tokens, cfg.target)

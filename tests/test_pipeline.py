@@ -240,7 +240,8 @@ def test_dvc_reads_metrics_and_plots(repo, first_run):
     files = next(iter(shown.values()))["data"]
     assert "wer" in files["metrics/eval.json"]["data"]
     plots = run(repo, sys.executable, "-m", "dvc", "plots", "show", "--json").stdout
-    for title in ("Training loss", "Dev error rates during training", "WER by clip duration", "Character confusions"):
+    for title in ("Training loss", "Dev error rates during training", "WER by clip duration",
+                  "Confusions (characters, or phones for the phone target)"):
         assert title in plots
 
 

@@ -86,6 +86,6 @@ def _marked(candidates: Iterable[dict]) -> Iterator[tuple[dict, bool]]:
 def collect(candidates: Iterable[dict], out_dir: Path, rejects: Rejects, reject_over: float, copy: bool,
             workers: int = 1, total: int | None = None) -> pd.DataFrame:
     checked = ordered_map(partial(_check, Admission(out_dir, reject_over, copy)), _marked(candidates), workers)
-    rows = [rejects.settle(item_id, outcome) for item_id, outcome in tqdm(checked, total=total, desc="collect", unit="utt")]
-    rows = [row for row in rows if row is not None]
+    with tqdm(checked, total=total, desc="collect", unit="utt") as progress:  # closed on an error: its line ends
+        rows = [row for item_id, outcome in progress if (row := rejects.settle(item_id, outcome)) is not None]
     return pd.DataFrame(rows, columns=None if rows else COLUMNS)
