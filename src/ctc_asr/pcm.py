@@ -13,8 +13,10 @@ _SCALE = 32768
 def convert(samples: np.ndarray, dtype: str) -> np.ndarray:
     """Samples (float, or already int16) as `dtype`: int16 rounds to the nearest step and clips at full scale."""
     samples = np.asarray(samples)
-    if dtype == "float32" or samples.dtype == np.int16:
-        return as_float(samples) if dtype == "float32" else samples
+    if dtype == "float32":
+        return as_float(samples)
+    if samples.dtype == np.int16:
+        return samples
     scaled = np.rint(samples.astype(np.float32, copy=False) * _SCALE)
     return np.clip(scaled, -_SCALE, _SCALE - 1).astype(np.int16)
 
