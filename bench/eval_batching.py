@@ -6,7 +6,9 @@
 
 Both paths run in this process on the same device and the same clips, whose lengths follow
 TIMIT's test split (log-normal, mean ~3 s, 1-7 s). The batched path must give the same
-logits (max abs difference printed) and the same argmax frames.
+logits (max abs difference printed) and the same argmax frames. A third row times what
+`python -m ctc_asr transcribe` runs on a long recording: the same clips back to back as one
+recording, in its default 20 s chunks with 2 s overlap, 8 chunks a batch.
 """
 
 import argparse
@@ -20,6 +22,7 @@ from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 from ctc_asr import params
 from ctc_asr.batching import standardize
 from ctc_asr.inference import logits
+from ctc_asr.longform import Chunking, recording_logits
 from ctc_asr.model import device
 from ctc_asr.sources.timit import modelled_seconds
 
@@ -75,6 +78,8 @@ def main() -> None:
     one_at_a_time(model, clips[:2]), logits(model, clips[:2])  # warm-up
     single_time, singles = timed(lambda: one_at_a_time(model, clips), args.repeats)
     batched_time, batched = timed(lambda: logits(model, clips, args.batch_size), args.repeats)
+    recording, chunking = np.concatenate(clips), Chunking.of(model, 16000, 20.0, 2.0)  # transcribe's defaults
+    transcribe_time, _ = timed(lambda: recording_logits(model, recording, chunking, 8), args.repeats)
     difference = max(float((a - b).abs().max()) for a, b in zip(singles, batched))
     same_frames = all(torch.equal(a.argmax(-1), b.argmax(-1)) for a, b in zip(singles, batched))
     name = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
@@ -82,7 +87,8 @@ def main() -> None:
           f"feat_extract_norm={model.config.feat_extract_norm}); {len(clips)} clips, {audio_seconds:.0f} s of audio; "
           f"median of {args.repeats}")
     print(f"{'path':<26}{'seconds':>9}{'clips/s':>9}{'audio s/s':>11}")
-    for label, seconds in (("batch size 1 (seed)", single_time), (f"exact batches of {args.batch_size}", batched_time)):
+    for label, seconds in (("batch size 1 (seed)", single_time), (f"exact batches of {args.batch_size}", batched_time),
+                           ("transcribe, one recording", transcribe_time)):
         print(f"{label:<26}{seconds:>9.2f}{len(clips) / seconds:>9.1f}{audio_seconds / seconds:>11.1f}")
     print(f"speed-up: {single_time / batched_time:.2f}x; max |logit difference|: {difference:.2e}; "
           f"same argmax frames: {same_frames}")

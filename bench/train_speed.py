@@ -2,6 +2,7 @@
 
     python bench/train_speed.py                  # wav2vec2-base architecture, random weights, 4,620 clips
     python bench/train_speed.py --compile        # adds a row: ours with train.compile
+    python bench/train_speed.py --profile        # and the time per op (CUDA kernels on a GPU), warm-up excluded
     python bench/train_speed.py --learning 10    # instead: WER at equal epochs on the embedded corpus
     python bench/train_speed.py --config tiny    # CPU smoke test: a tiny model, under a minute
 
@@ -83,11 +84,13 @@ def forward_flops(config: Wav2Vec2Config, samples: int) -> tuple[float, float]:
     return conv, rest
 
 
-def training_flops(config: Wav2Vec2Config, lengths, frozen_encoder: bool) -> float:
+def training_flops(config: Wav2Vec2Config, lengths, conv_passes: float) -> float:
+    """FLOPs of training on clips of `lengths`: the rest forward and backward (3 passes), the conv
+    encoder `conv_passes` times (3 trainable, 1 frozen, 1/epochs when its output is cached)."""
     total = 0.0
     for samples in lengths:
         conv, rest = forward_flops(config, int(samples))
-        total += (1 if frozen_encoder else 3) * conv + 3 * rest
+        total += conv_passes * conv + 3 * rest
     return total
 
 
@@ -123,18 +126,37 @@ def architecture(name: str) -> Wav2Vec2Config:
 
 
 class Clock(TrainerCallback):
-    """Step end times for the Trainer; `log` does the same for fit's history (called at log steps)."""
+    """Step end times for the Trainer; `log` does the same for fit's history (called at log steps).
 
-    def __init__(self):
+    With `profile` = (first, last), the PyTorch profiler records the steps after `first` up to `last`.
+    """
+
+    def __init__(self, profile: tuple[int, int] | None = None):
         self.times: dict[int, float] = {}
+        self.profile, self.profiler = profile, None
+
+    def mark(self, step: int) -> None:
+        synchronize()
+        self.times[step] = time.perf_counter()
+        if self.profile and step == self.profile[0]:
+            activities = [torch.profiler.ProfilerActivity.CPU] + (
+                [torch.profiler.ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+            self.profiler = torch.profiler.profile(activities=activities)
+            self.profiler.__enter__()
+        elif self.profiler and step == self.profile[1]:
+            self.profiler.__exit__(None, None, None)
 
     def on_step_end(self, args, state, control, **kwargs):
-        synchronize()
-        self.times[state.global_step] = time.perf_counter()
+        self.mark(state.global_step)
 
     def log(self, name: str, step: int, **values) -> None:
-        if name == "steps":  # fit read the loss just before: the GPU is done with this step
-            self.times[step] = time.perf_counter()
+        if name == "steps":
+            self.mark(step)
+
+    def kernel_table(self, rows: int = 15) -> str:
+        """Self time per op over the profiled steps: on the GPU its kernels' time, on a CPU the host's."""
+        on = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+        return self.profiler.key_averages().table(sort_by=on, row_limit=rows)
 
 
 def notebook_collator(processor):
@@ -153,7 +175,7 @@ def notebook_collator(processor):
     return collate, batches
 
 
-def seed_recipe(config, clips, labels, size, workdir: Path) -> dict:
+def seed_recipe(config, clips, labels, size, workdir: Path, profile: bool = False) -> dict:
     from datasets import Dataset
     from transformers import Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2Processor
 
@@ -178,13 +200,13 @@ def seed_recipe(config, clips, labels, size, workdir: Path) -> dict:
         max_steps=size["steps"], save_strategy="no", report_to="none", logging_steps=10**6, seed=0,
         use_cpu=not cuda, disable_tqdm=True, **grouping)
     collate, batches = notebook_collator(processor)
-    clock = Clock()
+    clock = Clock((size["warmup"], size["steps"]) if profile else None)
     Trainer(model=network, args=arguments, train_dataset=data, data_collator=collate, callbacks=[clock]).train()
     # batches are collated in step order (the loader may run one ahead, which changes when, not which)
     timed = [np.array(b) for b in batches[size["warmup"]:size["steps"]]]
     return {"seconds": clock.times[size["steps"]] - clock.times[size["warmup"]], "steps": len(timed),
             "clips": sum(len(t) for t in timed), "audio_seconds": sum(t.sum() for t in timed) / RATE,
-            "flops": training_flops(config, np.concatenate(timed), frozen_encoder=True)}
+            "flops": training_flops(config, np.concatenate(timed), conv_passes=1), **kernels(clock)}
 
 
 def write_store(clips, labels, folder: Path) -> Store:
@@ -194,22 +216,32 @@ def write_store(clips, labels, folder: Path) -> Store:
     return Store(folder)
 
 
-def our_recipe(config, store: Store, **changes) -> dict:
+def kernels(clock: Clock) -> dict:
+    return {"kernels": clock.kernel_table()} if clock.profiler else {}
+
+
+def our_recipe(config, store: Store, profile: bool = False, **changes) -> dict:
+    """Ours, timed over its second epoch. A frozen encoder's features are computed once a run: their
+    time counts as its share of one epoch of the preset's run (1/30 for TIMIT's 30 epochs)."""
     rows = store.rows("train")
     lengths = store.index["audio_length"].to_numpy()
+    preset_epochs = tuned_train_params().epochs
     tuned = tuned_train_params().replace(epochs=OUR_EPOCHS, warmup_steps=2, eval_every=10**9, checkpoint_every=0, **changes)
     plan = plan_epochs(lengths, tuned, RATE)
     first_epoch = sum(epoch <= OUR_EPOCHS - 1 for epoch, _ in plan)
     cfg = tuned.replace(log_every=first_epoch)  # the clock reads at both ends
     torch.manual_seed(0)
     network = Wav2Vec2ForCTC(config)
-    clock = Clock()
+    clock = Clock((first_epoch, len(plan)) if profile else None)
     summary = fit(network, store, rows, None, cfg, clock)
     timed = [lengths[positions] for _, positions in plan[first_epoch:]]
-    return {"seconds": clock.times[len(plan)] - clock.times[first_epoch], "steps": len(timed),
+    cache_share = summary["timing"]["feature_cache_seconds"] / preset_epochs
+    return {"seconds": clock.times[len(plan)] - clock.times[first_epoch] + cache_share, "steps": len(timed),
+            "feature_cache_share_seconds": cache_share,
             "clips": sum(len(t) for t in timed), "audio_seconds": sum(t.sum() for t in timed) / RATE,
-            "flops": training_flops(config, np.concatenate(timed), cfg.freeze_feature_encoder),
-            "precision": summary["precision"], "parameters": network.num_parameters()}
+            "flops": training_flops(config, np.concatenate(timed),
+                                    1 / preset_epochs if cfg.freeze_feature_encoder else 3),
+            "precision": summary["precision"], "parameters": network.num_parameters(), **kernels(clock)}
 
 
 def speed(args) -> None:
@@ -220,9 +252,9 @@ def speed(args) -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
-        recipes = [("(a) seed recipe", lambda: seed_recipe(config, clips, labels, size, workdir))]
+        recipes = [("(a) seed recipe", lambda: seed_recipe(config, clips, labels, size, workdir, args.profile))]
         store = write_store(clips, labels, workdir / "store")
-        ours = OURS[args.config]
+        ours = {**OURS[args.config], "profile": args.profile}
         recipes.append(("(b) ours", lambda: our_recipe(config, store, **ours)))
         if args.config == "base":  # a GPU-sized batch: what a larger batch gives over the seed's ~100 s a step
             recipes.append(("(b) ours, 256 s batches", lambda: our_recipe(config, store, **ours, batch_seconds=256)))
@@ -234,7 +266,11 @@ def speed(args) -> None:
                 torch.cuda.reset_peak_memory_stats()
             rows[name] = run()
             rows[name]["peak_memory_gb"] = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
+            table = rows[name].pop("kernels", None)
             print(f"{name}: {json.dumps(rows[name], default=float)}", flush=True)
+            if table:
+                print(f"{name}, self time per op over the timed steps (profiler on: its figures include its "
+                      f"overhead)\n{table}", flush=True)
     report(rows, size, peak, peak_how, args)
 
 
@@ -303,6 +339,8 @@ def main() -> None:
     parser.add_argument("--clips", type=int, help="corpus size (default: 4620 for base, 256 for tiny)")
     parser.add_argument("--steps", type=int, help="steps of the seed recipe, warm-up included")
     parser.add_argument("--compile", action="store_true", help="also time ours with train.compile")
+    parser.add_argument("--profile", action="store_true",
+                        help="print each recipe's self time per op (CUDA kernels on a GPU) over its timed steps")
     parser.add_argument("--learning", type=float, metavar="EPOCHS",
                         help="instead of timing: compare learning on the embedded corpus over EPOCHS epochs")
     parser.add_argument("--out", help="write the speed figures to this JSON file")

@@ -1,9 +1,12 @@
 import numpy as np
 import pytest
 import torch
-from transformers import Wav2Vec2FeatureExtractor
+from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
 
 from ctc_asr import batching
+from ctc_asr.geometry import output_frames
+
+BASE = Wav2Vec2Config()  # wav2vec2-base's conv geometry: 400-sample first kernel, 320 samples a frame
 
 
 def random_lengths(rng, n=60):
@@ -76,11 +79,11 @@ def test_no_lengths_give_no_batches():
 def test_collate_matches_the_hf_feature_extractor(make_store, rng):
     clips = [(0.3 + 0.1 * rng.standard_normal(n)).astype(np.float32) for n in (700, 1600, 1100)]
     store = make_store(clips, [[1, 2], [3], [4, 5, 6]])
-    batch = batching.collate(store, np.array([0, 1, 2]))
+    batch = batching.audio_batch(store, np.array([0, 1, 2]), BASE)
     extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
                                          do_normalize=True, return_attention_mask=True)
     reference = extractor(clips, sampling_rate=16000, padding=True, return_tensors="np")
-    mask = batch["attention_mask"].numpy()
+    mask = (np.arange(1600)[None, :] < batch["samples"].numpy()[:, None]).astype(int)
     np.testing.assert_array_equal(mask, reference["attention_mask"])
     values = batch["input_values"].numpy()
     assert values.shape == (3, 1600)
@@ -90,23 +93,30 @@ def test_collate_matches_the_hf_feature_extractor(make_store, rng):
 
 def test_collate_normalises_each_clip_on_its_own(make_store):
     clips = [np.array([1, 2, 3, 4], np.float32), np.array([10, 30], np.float32)]
-    batch = batching.collate(make_store(clips, [[1], [1]]), np.array([0, 1]))
+    batch = batching.audio_batch(make_store(clips, [[1], [1]]), np.array([0, 1]), BASE)
     values = batch["input_values"].numpy()
     np.testing.assert_allclose(values[0], (clips[0] - 2.5) / np.sqrt(1.25), atol=1e-5)
     np.testing.assert_allclose(values[1], [-1, 1, 0, 0], atol=1e-5)
-    assert batch["attention_mask"].tolist() == [[1, 1, 1, 1], [1, 1, 0, 0]]
+    assert batch["samples"].tolist() == [4, 2]
 
 
-def test_collate_pads_labels_with_minus_100_in_row_order(make_store):
+def test_an_audio_batch_marks_the_frames_each_clip_gives(make_store):
+    store = make_store([np.ones(16000), np.ones(5000), np.ones(8000)], [[1], [1], [1]])
+    batch = batching.audio_batch(store, np.array([1, 0, 2]), BASE, multiple=4000)
+    assert batch["input_values"].shape == (3, 16000)
+    expected = output_frames(BASE, np.array([5000, 16000, 8000]))
+    assert batch["frame_lengths"].tolist() == expected.tolist() == [15, 49, 24]
+    assert batch["frame_mask"].shape == (3, 49)
+    assert batch["frame_mask"].sum(-1).tolist() == expected.tolist()
+    assert batch["frame_mask"][0, :15].all() and not batch["frame_mask"][0, 15:].any()
+
+
+def test_labels_are_padded_with_minus_100_in_row_order(make_store):
     store = make_store([np.ones(5), np.ones(5), np.ones(5)], [[4, 5], [], [6, 7, 8]])
-    batch = batching.collate(store, np.array([2, 0]))
-    assert batch["labels"].tolist() == [[6, 7, 8], [4, 5, -100]]
-    assert batch["labels"].dtype == batching.torch.int64
-
-
-def test_collate_without_labels_has_no_labels(make_store):
-    batch = batching.collate(make_store([np.ones(3)], [[1]]), np.array([0]), with_labels=False)
-    assert set(batch) == {"input_values", "attention_mask"}
+    batch = batching.label_batch([store.labels(i) for i in (2, 0, 1)])
+    assert batch["labels"].tolist() == [[6, 7, 8], [4, 5, -100], [-100, -100, -100]]
+    assert batch["label_lengths"].tolist() == [3, 2, 0]
+    assert batch["labels"].dtype == batch["label_lengths"].dtype == torch.int64
 
 
 @pytest.mark.parametrize("clip", [np.zeros(10, np.float32), np.full(10, 0.5, np.float32)])
@@ -129,6 +139,8 @@ def test_an_int16_batch_is_the_batch_of_its_float_samples(make_store, rng):
     quantized = [np.rint(c * 32768).astype(np.float32) / 32768 for c in clips]
     expected = batching.pad(quantized)["input_values"]
     assert pcm.audio(0).dtype == np.int16
-    torch.testing.assert_close(batching.collate(pcm, np.array([0, 1]))["input_values"], expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(batching.audio_batch(pcm, np.array([0, 1]), BASE)["input_values"], expected, rtol=0,
+                               atol=1e-6)
     # and the float store differs from it by no more than the quantization (about 1e-4 after standardizing)
-    torch.testing.assert_close(batching.collate(floats, np.array([0, 1]))["input_values"], expected, rtol=0, atol=1e-3)
+    torch.testing.assert_close(batching.audio_batch(floats, np.array([0, 1]), BASE)["input_values"], expected, rtol=0,
+                               atol=1e-3)

@@ -2,10 +2,10 @@
 
 import numpy as np
 import torch
+from transformers import Wav2Vec2Config
 
-from .distributed import Ranks, shard
+from .geometry import output_frames
 from .pcm import as_float
-from .seeds import stream
 from .store import Store
 
 
@@ -47,45 +47,25 @@ def pad(clips: list[np.ndarray], multiple: int = 1) -> dict[str, torch.Tensor]:
     return {"input_values": torch.from_numpy(inputs), "attention_mask": torch.from_numpy(mask)}
 
 
-def collate(store: Store, rows: np.ndarray, with_labels: bool = True, multiple: int = 1) -> dict[str, torch.Tensor]:
-    """Pad a batch (see `pad`); labels padded with -100."""
+def frame_batch(frame_lengths: np.ndarray, width: int) -> dict[str, torch.Tensor]:
+    """`frame_mask` (True on each clip's frames) and `frame_lengths` of a batch `width` frames wide."""
+    frame_lengths = np.asarray(frame_lengths, np.int64)
+    return {"frame_mask": torch.from_numpy(np.arange(width)[None, :] < frame_lengths[:, None]),
+            "frame_lengths": torch.from_numpy(frame_lengths)}
+
+
+def label_batch(labels: list[np.ndarray]) -> dict[str, torch.Tensor]:
+    """`labels` padded with -100, and `label_lengths`."""
+    lengths = np.array([len(x) for x in labels], np.int64)
+    padded = np.full((len(labels), max(lengths.max(), 1)), -100, np.int64)
+    for k, label in enumerate(labels):
+        padded[k, :len(label)] = label
+    return {"labels": torch.from_numpy(padded), "label_lengths": torch.from_numpy(lengths)}
+
+
+def audio_batch(store: Store, rows: np.ndarray, config: Wav2Vec2Config, multiple: int = 1) -> dict[str, torch.Tensor]:
+    """`input_values` (see `pad`), `samples` (each clip's count) and the frames they give (see `frame_batch`)."""
     batch = pad([store.audio(i) for i in rows], multiple)
-    if with_labels:
-        labels = [store.labels(i) for i in rows]
-        padded = np.full((len(labels), max(len(x) for x in labels)), -100, np.int64)
-        for k, label in enumerate(labels):
-            padded[k, :len(label)] = label
-        batch["labels"] = torch.from_numpy(padded)
-    return batch
-
-
-class PlannedBatches(torch.utils.data.Dataset):
-    """The k-th planned batch, this process's share of it, collated: what data-loader workers build.
-
-    Widths are rounded up to a multiple of `multiple` samples: with few distinct batch shapes,
-    cuDNN and torch.compile reuse what they worked out for a shape (exact padding keeps
-    the results the same).
-    """
-
-    def __init__(self, store: Store, rows: np.ndarray, plan: list[np.ndarray], ranks: Ranks, multiple: int = 1):
-        self.store, self.rows, self.plan, self.ranks, self.multiple = store, rows, plan, ranks, multiple
-
-    def __len__(self) -> int:
-        return len(self.plan)
-
-    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
-        mine, share = shard(self.rows[self.plan[k]], self.ranks)
-        return {**collate(self.store, mine, multiple=self.multiple), "share": torch.tensor(share)}
-
-
-def loader(batches: PlannedBatches, workers: int, pin_memory: bool, seed: int) -> torch.utils.data.DataLoader:
-    """Batches in plan order, built `workers` processes ahead of the training loop.
-
-    Building a batch draws nothing at random, so the batches are the same for any number of
-    workers; the workers' own generators are seeded from `seed` all the same."""
-    return torch.utils.data.DataLoader(
-        batches, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin_memory,
-        prefetch_factor=4 if workers else None,
-        # its own generator, so that starting the loader leaves the global random state alone
-        generator=torch.Generator().manual_seed(stream(seed, "loader")),
-    )
+    samples = batch.pop("attention_mask").sum(-1)
+    width = int(output_frames(config, batch["input_values"].shape[1]))
+    return {**batch, "samples": samples, **frame_batch(output_frames(config, samples.numpy()), width)}

@@ -10,6 +10,8 @@ import numpy as np
 PURPOSES = ("weights", "dropout", "masks", "batches", "held_out", "loader")
 
 
-def stream(seed: int, purpose: str) -> int:
-    """The seed of `purpose`'s draws (one of PURPOSES) in a run seeded with `seed`."""
-    return int(np.random.SeedSequence(seed, spawn_key=(PURPOSES.index(purpose),)).generate_state(1)[0])
+def stream(seed: int, purpose: str, *keys: int) -> int:
+    """The seed of `purpose`'s draws (one of PURPOSES) in a run seeded with `seed`; `keys` (a step,
+    a process) split it further into streams of their own. A 32-bit value: numpy's legacy seed takes it."""
+    key = (PURPOSES.index(purpose), *keys)
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])

@@ -8,6 +8,7 @@ distributed.py). Resumes from the last checkpoint when given one of the same set
 import math
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -18,8 +19,9 @@ from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, get_linear_schedule_with_warmup
 
 from . import distributed, precision
-from .batching import PlannedBatches, length_batches, loader
+from .batching import length_batches
 from .checkpoint import Checkpoints, fingerprint, random_state, restore_random_state
+from .feature_cache import FeatureCache
 from .group_norm import clip_wise_group_norm
 from .history import History
 from .inference import greedy_texts
@@ -28,6 +30,8 @@ from .params import ModelParams, TrainParams
 from .scoring import score
 from .seeds import stream
 from .store import Store
+from .train_batches import PlannedBatches, loader
+from .training_loss import HOST_KEYS, TrainingLoss
 
 # Knobs that change how fast a run goes, not what it computes: a checkpoint stays valid across them.
 RUNTIME_KNOBS = {"workers", "compile", "gpus", "checkpoint_every", "gradient_checkpointing"}
@@ -137,11 +141,23 @@ def prepare(model: Wav2Vec2ForCTC, cfg: TrainParams, device: torch.device) -> No
         model.freeze_feature_encoder()
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable({"use_reentrant": False})  # the re-entrant kind breaks DDP
+    if not cfg.deterministic:
+        torch.backends.cudnn.benchmark = True  # bucketed widths: few shapes, each planned once
     if cfg.compile:
-        # The transformer layers only: HF draws SpecAugment masks in numpy between the conv
-        # front end and the transformer. Dynamic shapes: one graph for every batch shape.
-        for layer in model.wav2vec2.encoder.layers:
-            layer.compile(dynamic=True)
+        compile_regions(model)
+
+
+def compile_regions(model: Wav2Vec2ForCTC) -> None:
+    """torch.compile every trainable part TrainingLoss runs but the conv encoder, each as one graph.
+
+    Region by region: the twelve layers share one compiled graph (compiled once, not twelve
+    times), and LayerDrop's choice of layers stays a Python loop. fullgraph: a graph break is an
+    error, not a silent fallback. The conv encoder stays eager: exact batching patches its first
+    norm per batch (group_norm.py), and a frozen one is cached (feature_cache.py).
+    """
+    encoder = model.wav2vec2.encoder
+    for region in (model.wav2vec2.feature_projection, encoder.pos_conv_embed, *encoder.layers):
+        region.compile(dynamic=True, fullgraph=True)
 
 
 class Trainer:
@@ -155,20 +171,29 @@ class Trainer:
                                            fused=device.type == "cuda")
         self.schedule = get_linear_schedule_with_warmup(self.optimizer, min(cfg.warmup_steps, steps), steps)
         self.scaler = precision.Scaler(device, self.dtype)
-        self.wrapped, self.ranks = model, distributed.current()
+        self.cache: FeatureCache | None = None  # set by fit when the frozen encoder's features are cached
+        self.wrapped, self.ranks = TrainingLoss(model), distributed.current()
         if self.ranks.world > 1:
             # Unused parameters: layers skipped by layerdrop, the mask embedding when nothing is masked.
             unused = model.config.layerdrop > 0 or model.config.mask_time_prob == 0
-            self.wrapped = DistributedDataParallel(model, find_unused_parameters=unused)
+            self.wrapped = DistributedDataParallel(self.wrapped, find_unused_parameters=unused)
 
     def step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """One update; the batch's weighted loss and whether the update happened (both on device)."""
+        """One update; the batch's weighted loss and whether the update happened (both on device).
+
+        Nothing here waits for the GPU: the lengths CTC reads stay on the host, the rest is copied
+        without blocking (from pinned memory) and nothing is read back.
+        """
+        host = {k: batch.pop(k) for k in HOST_KEYS}
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
         weight = distributed.loss_weight(batch.pop("share"), self.model.config.ctc_loss_reduction, self.ranks)
-        # backward inside: checkpointed layers recompute the forward with the clip-wise norm
-        with clip_wise_group_norm(self.model, batch["attention_mask"].sum(-1)):
+        if "frame_index" in batch:
+            batch["features"] = self.cache.take(batch.pop("frame_index"))
+        samples = batch.pop("samples", None)
+        # backward inside: checkpointed conv layers recompute the forward with the clip-wise norm
+        with clip_wise_group_norm(self.model, samples) if samples is not None else nullcontext():
             with precision.autocast(self.device, self.dtype):
-                loss = self.wrapped(**batch).loss * weight
+                loss = self.wrapped(**batch, **host) * weight
             self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
@@ -201,7 +226,6 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     if cfg.deterministic:
         deterministic_algorithms()
     torch.manual_seed(stream(cfg.seed, "dropout"))
-    np.random.seed(stream(cfg.seed, "masks"))  # HF draws SpecAugment masks from numpy's global generator
     prepare(model, cfg, device)
     lengths = store.index["audio_length"].to_numpy()[train_rows]
     plan = plan_epochs(lengths, cfg, store.sample_rate)
@@ -210,9 +234,14 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     if history and run.step:
         history.rewind(run.step)
     multiple = max(1, round(cfg.pad_multiple_seconds * store.sample_rate))
-    batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], ranks, multiple)
     window = Window(device, run.window)
-    started = time.perf_counter() - run.seconds
+    started = time.perf_counter() - run.seconds  # the features' one-time cost counts in the run's time
+    cache_seconds = 0.0
+    if cfg.freeze_feature_encoder:
+        trainer.cache = FeatureCache.compute(model, store, train_rows, trainer.dtype, multiple)
+        cache_seconds = time.perf_counter() - started - run.seconds
+    batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], model.config, ranks, multiple,
+                             cfg.seed, run.step, trainer.cache)
     progress = tqdm(loader(batches, cfg.workers, device.type == "cuda", cfg.seed), desc="train", unit="step",
                     initial=run.step, total=len(plan), disable=not ranks.main)
     for step, batch in enumerate(progress, start=run.step + 1):
@@ -238,13 +267,15 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
             run.window = window.saved()
             save(trainer, checkpoints, run, ranks)
     run.seconds = time.perf_counter() - started
+    if trainer.cache:
+        trainer.cache.close()
     return {
         "steps": len(plan), "epochs": cfg.epochs, "skipped_batches": run.skipped,
         "final_loss": round(run.recent_loss, 4) if math.isfinite(run.recent_loss) else None,
         "device": str(device), "precision": precision.name(trainer.dtype), "processes": ranks.world,
         **{f"eval_{k}": v for k, v in run.held_out.items()},
         # how long it took: apart, since it differs run to run where everything else must not
-        "timing": {"train_seconds": round(run.seconds, 1),
+        "timing": {"train_seconds": round(run.seconds, 1), "feature_cache_seconds": round(cache_seconds, 2),
                    "audio_seconds_per_second": round(run.audio_seconds / run.seconds, 2)},
     }
 
