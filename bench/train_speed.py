@@ -13,7 +13,9 @@ ctc_asr.sources.timit.modelled_seconds), already normalised, as the notebook's m
       frozen feature encoder, rows in Python-list format padded by the notebook's collator;
   (b) ours: ctc_asr.train.fit with params.yaml's train section under presets/timit-tuned.yaml
       (100 s batches, 4 workers, frozen encoder), and again with 256 s batches: bf16 autocast
-      where the GPU has it, fused AdamW, exact padded batches built by data-loader workers.
+      where the GPU has it, fused AdamW, exact padded batches built by data-loader workers,
+      SpecAugment masks drawn there, no host waits in the step, the frozen encoder's output
+      computed once before the first epoch.
 The GPU is synchronised at both ends of each timing. (a) is timed over its steps 6-30: it pads
 each batch to its longest clip, so its batch shapes seldom repeat and later steps pay the same
 per-shape costs (cuDNN plans). (b) pads to multiples of 0.25 s and is timed over its second
@@ -23,11 +25,15 @@ Model FLOPs utilisation (MFU) = model FLOPs per second / the peak this device re
 large matrix product measured here (bf16 on a GPU, fp32 on a CPU). Model FLOPs are counted
 on each clip's real length, 2 per multiply-add of every convolution and matrix product
 (`forward_flops`); a training step costs 3x the forward FLOPs of the trained parts and 1x
-those of the frozen conv encoder. Padding and recomputation (gradient checkpointing) count nothing.
+those of the frozen conv encoder, or, where (b) computes it once a run, 1/30 (the preset's
+epochs). Padding and recomputation (gradient checkpointing) count nothing. (b)'s time
+includes that one-time computation's share of an epoch, 1/30 of it; its untimed first epoch
+(features, cuDNN plans, torch.compile's warm-up) is printed apart.
 
 --learning N trains the demo model of params.yaml on the embedded corpus (run `dvc repro
-filter` first) for N epochs twice: fp32 (the arithmetic of the train path before mixed
-precision) and the defaults, and prints held-out WER/CER at the same epochs.
+filter` first) for N epochs in fp32 (the arithmetic of the train path before mixed
+precision) and, where they differ (on a GPU), with the defaults, and prints held-out WER/CER
+at the same epochs.
 """
 
 import argparse
@@ -42,7 +48,7 @@ import torch
 from eval_batching import timit_like_clips
 from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr import model, params, presets, tables, vocab
+from ctc_asr import model, params, precision, presets, tables, vocab
 from ctc_asr.batching import standardize
 from ctc_asr.store import Store, Writer
 from ctc_asr.train import Evaluator, dev_rows, fit, kept_rows, plan_epochs
@@ -236,8 +242,10 @@ def our_recipe(config, store: Store, profile: bool = False, **changes) -> dict:
     summary = fit(network, store, rows, None, cfg, clock)
     timed = [lengths[positions] for _, positions in plan[first_epoch:]]
     cache_share = summary["timing"]["feature_cache_seconds"] / preset_epochs
-    return {"seconds": clock.times[len(plan)] - clock.times[first_epoch] + cache_share, "steps": len(timed),
-            "feature_cache_share_seconds": cache_share,
+    timed_seconds = clock.times[len(plan)] - clock.times[first_epoch]
+    return {"seconds": timed_seconds + cache_share, "steps": len(timed), "feature_cache_share_seconds": cache_share,
+            # the untimed first epoch: the features' cost, cuDNN's plans, torch.compile's warm-up
+            "first_epoch_seconds": summary["timing"]["train_seconds"] - timed_seconds,
             "clips": sum(len(t) for t in timed), "audio_seconds": sum(t.sum() for t in timed) / RATE,
             "flops": training_flops(config, np.concatenate(timed),
                                     1 / preset_epochs if cfg.freeze_feature_encoder else 3),
@@ -280,12 +288,14 @@ def report(rows: dict, size, peak: float, peak_how: str, args) -> None:
           f"parameters); {size['clips']} TIMIT-like clips; (a) timed over steps {size['warmup'] + 1}-{size['steps']}, "
           f"(b) over its epoch {OUR_EPOCHS}")
     print(f"peak: {peak / 1e12:.1f} TFLOP/s ({peak_how}, measured here)")
-    print(f"{'recipe':<22}{'samples/s':>10}{'audio s/s':>11}{'TFLOP/s':>9}{'MFU':>7}{'peak GiB':>10}")
+    print(f"{'recipe':<26}{'samples/s':>10}{'audio s/s':>11}{'TFLOP/s':>9}{'MFU':>7}{'peak GiB':>10}"
+          f"{'epoch 1 s':>11}")
     for label, r in rows.items():
         memory = f"{r['peak_memory_gb']:.1f}" if r["peak_memory_gb"] is not None else "-"
+        first = f"{r['first_epoch_seconds']:.1f}" if "first_epoch_seconds" in r else "-"
         tflops = r["flops"] / r["seconds"]
-        print(f"{label:<22}{r['clips'] / r['seconds']:>10.1f}{r['audio_seconds'] / r['seconds']:>11.1f}"
-              f"{tflops / 1e12:>9.2f}{tflops / peak:>7.1%}{memory:>10}")
+        print(f"{label:<26}{r['clips'] / r['seconds']:>10.1f}{r['audio_seconds'] / r['seconds']:>11.1f}"
+              f"{tflops / 1e12:>9.2f}{tflops / peak:>7.1%}{memory:>10}{first:>11}")
     seed, ours = rows["(a) seed recipe"], rows["(b) ours"]
     print(f"b/a: {(ours['audio_seconds'] / ours['seconds']) / (seed['audio_seconds'] / seed['seconds']):.2f}x "
           f"in audio seconds per second, {(ours['clips'] / ours['seconds']) / (seed['clips'] / seed['seconds']):.2f}x "
@@ -307,14 +317,16 @@ class EvalRecorder:
 
 
 def learning(epochs: float) -> None:
-    """WER/CER at equal epochs on the embedded corpus: fp32 against the defaults."""
+    """WER/CER at equal epochs on the embedded corpus: fp32 against the defaults (one run where the
+    defaults are fp32, as on a CPU)."""
     cfg = params.load()
     store = Store(Path("data/encoded"))
     rows = kept_rows(store, tables.read(Path("data/filtered/decisions.tsv")))
     tokenizer = vocab.tokenizer(Path("data/vocab.json"))
     eval_rows = dev_rows(store, cfg.train.eval_utterances, cfg.train.seed)
     results = {}
-    for label, changes in (("fp32", {"precision": "fp32"}), ("defaults", {})):
+    same = precision.autocast_dtype(cfg.train.precision, model.device()) is None
+    for label, changes in (("fp32", {"precision": "fp32"}),) + (() if same else (("defaults", {}),)):
         network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
         evaluator = Evaluator(store, eval_rows, model.processor(tokenizer, network.config, store.sample_rate))
         recorder = EvalRecorder(label)

@@ -46,3 +46,22 @@ def test_cpu_smoke_mode_prints_both_recipes_and_their_ratio(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     assert rows["(a) seed recipe"]["steps"] == 2 and rows["(b) ours"]["steps"] > 0
     assert rows["(a) seed recipe"]["clips"] == 2 * 32 and rows["(b) ours"]["flops"] > 0
+
+
+def test_every_conv_variant_computes_hfs_convolution_and_a_wrong_one_is_caught():
+    import conv_kernels
+
+    config = Wav2Vec2Config(hidden_size=32, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
+                            conv_dim=[8] * 7)
+    cpu = torch.device("cpu")
+    rows = conv_kernels.positional_conv_rows(config, 2, 40, cpu, repeats=1)
+    rows += conv_kernels.encoder_layer_rows(config, 2, 4000, cpu, repeats=1)
+    assert {r["variant"] for r in rows} == {*conv_kernels.POS_CONV, *conv_kernels.CONV_LAYER}
+    assert {r["part"] for r in rows} >= {"positional conv", "conv 0 (1->8, k10 s5, 4000 in)"}
+    assert [r for r in rows if not r.get("matches")] == []
+    weight, x = torch.randn(8, 4, 3, requires_grad=True), torch.randn(2, 4, 50, requires_grad=True)
+    wrong = {"conv1d (HF)": conv_kernels.conv_layer_reference, "stride ignored": lambda w, x, s: torch.nn.functional.conv1d(
+        x, w, stride=1)[..., ::s] * 1.01}
+    checked = conv_kernels.compare("wrong", wrong, lambda v: (lambda: v(weight, x, 2)), [x, weight],
+                                   torch.randn(2, 8, 24), cpu, repeats=1)
+    assert [r["matches"] for r in checked] == [True, False]

@@ -183,3 +183,22 @@ def test_bf16_autocast_trains_on_cpu_when_asked(tmp_path, tiny_config, tokenizer
     summary = tiny_fit(tmp_path, network, tiny_corpus, tokenizer, precision="bf16")
     assert summary["precision"] == "bf16" and math.isfinite(summary["final_loss"])
     assert all(p.dtype == torch.float32 for p in network.parameters())  # autocast: weights stay fp32
+
+
+def test_a_frozen_encoder_trains_the_same_from_a_device_cache_or_a_file_read_by_workers(
+        tmp_path, tiny_config, tokenizer, tiny_corpus, monkeypatch):
+    from ctc_asr import feature_cache
+
+    results = []
+    for workers, free in ((0, None), (2, 0)):  # free 0 bytes: the features go to a memory-mapped file
+        if free is not None:
+            monkeypatch.setattr(feature_cache, "free_bytes", lambda device, free=free: free)
+        network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group", "mask_time_prob": 0.3},
+                              {"ctc_zero_infinity": True}, tokenizer, seed=0)
+        summary = tiny_fit(tmp_path, network, tiny_corpus, tokenizer, freeze_feature_encoder=True, workers=workers)
+        results.append((summary, network.state_dict()))
+    (device, device_weights), (file, file_weights) = results
+    assert file["timing"]["feature_cache_seconds"] > 0
+    assert file["final_loss"] == pytest.approx(device["final_loss"], abs=1e-6)
+    for name, value in device_weights.items():
+        torch.testing.assert_close(file_weights[name], value, rtol=0, atol=1e-6, msg=name)

@@ -48,7 +48,8 @@ class FeatureCache:
 
     @classmethod
     def compute(cls, model: Wav2Vec2ForCTC, store: Store, rows: np.ndarray, dtype: torch.dtype | None,
-                multiple_samples: int = 1, budget: int | None = None, batch_size: int = 32) -> "FeatureCache":
+                multiple_samples: int = 1, budget: int | None = None, batch_size: int = 32,
+                progress: bool = True) -> "FeatureCache":
         """The features of `store`'s `rows`, computed under autocast to `dtype` (None: fp32) on the model's
         device; kept there if they fit in `budget` bytes (default: half the device's free memory)."""
         device = next(model.parameters()).device
@@ -58,7 +59,7 @@ class FeatureCache:
         clips = [store.audio(i) for i in rows]
         with torch.no_grad(), precision.autocast(device, dtype):
             for i, frames in per_clip(model, clips, lambda batch: conv_features(model, batch["input_values"]),
-                                      batch_size, progress=True, desc="features"):
+                                      batch_size, progress, desc="features"):
                 if cache.channels == 0:
                     cache._allocate(frames.dtype, frames.shape[-1], device, budget)
                 cache._write(i, frames)

@@ -150,9 +150,9 @@ def prepare(model: Wav2Vec2ForCTC, cfg: TrainParams, device: torch.device) -> No
 def compile_regions(model: Wav2Vec2ForCTC) -> None:
     """torch.compile every trainable part TrainingLoss runs but the conv encoder, each as one graph.
 
-    Region by region: the twelve layers share one compiled graph (compiled once, not twelve
-    times), and LayerDrop's choice of layers stays a Python loop. fullgraph: a graph break is an
-    error, not a silent fallback. The conv encoder stays eager: exact batching patches its first
+    Region by region, as PyTorch's regional compilation does for repeated blocks: a short
+    warm-up, and LayerDrop's choice of layers stays a Python loop. fullgraph: a graph break is
+    an error, not a silent fallback. The conv encoder stays eager: exact batching patches its first
     norm per batch (group_norm.py), and a frozen one is cached (feature_cache.py).
     """
     encoder = model.wav2vec2.encoder
@@ -238,7 +238,7 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     started = time.perf_counter() - run.seconds  # the features' one-time cost counts in the run's time
     cache_seconds = 0.0
     if cfg.freeze_feature_encoder:
-        trainer.cache = FeatureCache.compute(model, store, train_rows, trainer.dtype, multiple)
+        trainer.cache = FeatureCache.compute(model, store, train_rows, trainer.dtype, multiple, progress=ranks.main)
         cache_seconds = time.perf_counter() - started - run.seconds
     batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], model.config, ranks, multiple,
                              cfg.seed, run.step, trainer.cache)
