@@ -26,17 +26,8 @@ from transformers.models.wav2vec2.modeling_wav2vec2 import Wav2Vec2PositionalCon
 TOLERANCE = {"fp32": 1e-4, "tf32": 2e-2, "bf16": 2e-2}
 
 
-def pos_conv_hf(module, x):
-    return module(x)
-
-
-def pos_conv_reference(weight, bias, x, kernel, groups):
-    """HF's positional convolution as a function of its (weight-normed) weight: (B, T, C) -> (B, T, C)."""
-    y = F.conv1d(x.transpose(1, 2), weight, bias, padding=kernel // 2, groups=groups)
-    return F.gelu(y[..., :x.shape[1]]).transpose(1, 2)  # an even kernel gives one frame too many: dropped
-
-
 def pos_conv_channels_last(weight, bias, x, kernel, groups):
+    """(B, T, C) -> (B, T, C), as HF's module; an even kernel gives one frame too many: dropped."""
     x2 = x.transpose(1, 2).unsqueeze(2).contiguous(memory_format=torch.channels_last)
     w2 = weight.unsqueeze(2).contiguous(memory_format=torch.channels_last)
     y = F.conv2d(x2, w2, bias, padding=(0, kernel // 2), groups=groups).squeeze(2)
@@ -166,8 +157,8 @@ def positional_conv_rows(config: Wav2Vec2Config, batch: int, frames: int, device
     kernel, groups = config.num_conv_pos_embeddings, config.num_conv_pos_embedding_groups
 
     def make_call(variant):
-        if variant is None:
-            return lambda: pos_conv_hf(module, x)
+        if variant is None:  # HF's module itself
+            return lambda: module(x)
         # the weight-norm parametrisation, as HF's module computes it, differentiated through
         return lambda: variant(module.conv.weight, module.conv.bias, x, kernel, groups)
 
@@ -176,21 +167,19 @@ def positional_conv_rows(config: Wav2Vec2Config, batch: int, frames: int, device
 
 
 def encoder_layer_rows(config: Wav2Vec2Config, batch: int, samples: int, device, repeats: int) -> list[dict]:
-    rows, length, channels = [], samples, 1
-    seen = set()
+    rows, length, channels, seen = [], samples, 1, set()
     for k, (dim, kernel, stride) in enumerate(zip(config.conv_dim, config.conv_kernel, config.conv_stride)):
-        shape = (channels, dim, kernel, stride, length)
+        out_length = (length - kernel) // stride + 1
         if (channels, dim, kernel, stride) not in seen:  # layers of the same kind differ only in length
             seen.add((channels, dim, kernel, stride))
             torch.manual_seed(k)
             weight = (torch.randn(dim, channels, kernel, device=device) / (channels * kernel) ** 0.5).requires_grad_()
             x = torch.randn(batch, channels, length, device=device, requires_grad=True)
-            out_length = (length - kernel) // stride + 1
             grad_out = torch.randn(batch, dim, out_length, device=device)
             label = f"conv {k} ({channels}->{dim}, k{kernel} s{stride}, {length} in)"
             rows += compare(label, CONV_LAYER, lambda v, w=weight, x=x, s=stride: (lambda: v(w, x, s)), [x, weight],
                             grad_out, device, repeats)
-        length, channels = (length - shape[2]) // shape[3] + 1, dim
+        length, channels = out_length, dim
     return rows
 
 

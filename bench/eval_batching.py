@@ -21,6 +21,7 @@ from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
 from ctc_asr import params
 from ctc_asr.batching import standardize
+from ctc_asr.cli import CHUNK_SECONDS, CHUNKS_PER_BATCH, OVERLAP_SECONDS
 from ctc_asr.inference import logits
 from ctc_asr.longform import Chunking, recording_logits
 from ctc_asr.model import device
@@ -78,8 +79,8 @@ def main() -> None:
     one_at_a_time(model, clips[:2]), logits(model, clips[:2])  # warm-up
     single_time, singles = timed(lambda: one_at_a_time(model, clips), args.repeats)
     batched_time, batched = timed(lambda: logits(model, clips, args.batch_size), args.repeats)
-    recording, chunking = np.concatenate(clips), Chunking.of(model, 16000, 20.0, 2.0)  # transcribe's defaults
-    transcribe_time, _ = timed(lambda: recording_logits(model, recording, chunking, 8), args.repeats)
+    recording, chunking = np.concatenate(clips), Chunking.of(model, 16000, CHUNK_SECONDS, OVERLAP_SECONDS)
+    transcribe_time, _ = timed(lambda: recording_logits(model, recording, chunking, CHUNKS_PER_BATCH), args.repeats)
     difference = max(float((a - b).abs().max()) for a, b in zip(singles, batched))
     same_frames = all(torch.equal(a.argmax(-1), b.argmax(-1)) for a, b in zip(singles, batched))
     name = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"

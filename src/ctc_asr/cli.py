@@ -10,6 +10,9 @@ import yaml
 from . import audio, gate, params, presets
 from .errors import UserError, exit_on_user_error
 
+# transcribe's chunking unless told otherwise (bench/eval_batching.py times these)
+CHUNK_SECONDS, OVERLAP_SECONDS, CHUNKS_PER_BATCH = 20.0, 2.0, 8
+
 GATED = {"wer": "max_wer_increase", "cer": "max_cer_increase"}
 
 
@@ -27,9 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--beam-width", type=int, default=50, help="beam width of LM decoding (default: 50)")
     run.add_argument("--format", choices=["text", "json"], default="text",
                      help="text: one line per file; json: text and word start/end times (default: text)")
-    run.add_argument("--chunk-seconds", type=float, default=20.0, help="length of each chunk (default: 20)")
-    run.add_argument("--overlap-seconds", type=float, default=2.0, help="overlap of neighbouring chunks (default: 2)")
-    run.add_argument("--batch-size", type=int, default=8, help="chunks per forward pass (default: 8)")
+    run.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS,
+                     help="length of each chunk (default: %(default)s)")
+    run.add_argument("--overlap-seconds", type=float, default=OVERLAP_SECONDS,
+                     help="overlap of neighbouring chunks (default: %(default)s)")
+    run.add_argument("--batch-size", type=int, default=CHUNKS_PER_BATCH,
+                     help="chunks per forward pass (default: %(default)s)")
     check = commands.add_parser("gate", help="fail when WER or CER rose since a git ref",
                                 description="Compare the workspace's metrics with those committed at REF; exit 1 when "
                                             "WER or CER rose by more than params.yaml's gate section allows.")

@@ -24,8 +24,8 @@ from .inference import per_clip
 from .store import Store
 from .training_loss import conv_features
 
-# numpy has no bfloat16: the file holds each value's bytes, read back with Tensor.view
-_RAW = {2: np.int16, 4: np.int32}
+# numpy has no bfloat16: the file holds each value's bytes as integers of its size, read back with Tensor.view
+_RAW = {2: torch.int16, 4: torch.int32}
 
 
 def free_bytes(device: torch.device) -> int:
@@ -43,8 +43,8 @@ class FeatureCache:
         self.multiple = frames_multiple
         self.frames: torch.Tensor | None = None  # on the device
         self.path: Path | None = None  # or in this file
-        self.dtype, self.channels = torch.float32, 0
-        self._folder = None
+        self.dtype = torch.float32
+        self._folder = self._mapped = None
 
     @classmethod
     def compute(cls, model: Wav2Vec2ForCTC, store: Store, rows: np.ndarray, dtype: torch.dtype | None,
@@ -60,7 +60,7 @@ class FeatureCache:
         with torch.no_grad(), precision.autocast(device, dtype):
             for i, frames in per_clip(model, clips, lambda batch: conv_features(model, batch["input_values"]),
                                       batch_size, progress, desc="features"):
-                if cache.channels == 0:
+                if cache.frames is None and cache.path is None:  # the first clip tells the dtype
                     cache._allocate(frames.dtype, frames.shape[-1], device, budget)
                 cache._write(i, frames)
         if cache.path:
@@ -68,17 +68,18 @@ class FeatureCache:
         return cache
 
     def _allocate(self, dtype: torch.dtype, channels: int, device: torch.device, budget: int) -> None:
-        self.dtype, self.channels = dtype, channels
+        self.dtype = dtype
         shape = (int(self.lengths.sum()), channels)
         if shape[0] * channels * dtype.itemsize <= budget:
             self.frames = torch.zeros(shape, dtype=dtype, device=device)
             return
         self._folder = tempfile.TemporaryDirectory(prefix="ctc_asr-features-")
         self.path = Path(self._folder.name) / "features.npy"
-        self._mapped = np.lib.format.open_memmap(self.path, "w+", _RAW[dtype.itemsize], shape)
+        raw = torch.empty(0, dtype=_RAW[dtype.itemsize]).numpy().dtype
+        self._mapped = np.lib.format.open_memmap(self.path, "w+", raw, shape)
 
     def _map(self) -> np.ndarray:
-        if getattr(self, "_mapped", None) is None:
+        if self._mapped is None:
             self._mapped = np.load(self.path, mmap_mode="r")
         return self._mapped
 
@@ -87,7 +88,7 @@ class FeatureCache:
         if self.frames is not None:
             self.frames[span] = frames
         else:
-            self._map()[span] = frames.cpu().view(torch.int16 if self.dtype.itemsize == 2 else torch.int32).numpy()
+            self._map()[span] = frames.cpu().view(_RAW[self.dtype.itemsize]).numpy()
 
     @property
     def on_device(self) -> bool:

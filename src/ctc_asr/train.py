@@ -238,8 +238,9 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     started = time.perf_counter() - run.seconds  # the features' one-time cost counts in the run's time
     cache_seconds = 0.0
     if cfg.freeze_feature_encoder:
+        begun = time.perf_counter()
         trainer.cache = FeatureCache.compute(model, store, train_rows, trainer.dtype, multiple, progress=ranks.main)
-        cache_seconds = time.perf_counter() - started - run.seconds
+        cache_seconds = time.perf_counter() - begun
     batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], model.config, ranks, multiple,
                              cfg.seed, run.step, trainer.cache)
     progress = tqdm(loader(batches, cfg.workers, device.type == "cuda", cfg.seed), desc="train", unit="step",
