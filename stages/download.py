@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from ctc_asr import params, sources
+from ctc_asr import corpus, params, sources
 from ctc_asr.errors import exit_on_user_error
+from ctc_asr.outputs import clear, replacing, write_json
 from ctc_asr.rejects import Rejects
-from ctc_asr.reports import clear, split_counts, write_json
 
 OUT, METRICS, REJECTS = Path("data/raw"), Path("metrics/download.json"), Path("metrics/rejects/download.tsv")
 
@@ -15,11 +15,12 @@ def main() -> None:
     clear(OUT, REJECTS)
     data = params.load().data
     rejects = Rejects(data.on_error)
-    frame = sources.download(data, OUT, rejects)
+    with replacing(OUT) as folder:
+        frame = sources.download(data, folder, rejects)
     note = rejects.save(REJECTS)
     write_json(METRICS, {
         "source": data.source,
-        "utterances": split_counts(frame),
+        "utterances": corpus.split_counts(frame),
         "speakers": {s: int(n) for s, n in frame.groupby("split")["speaker"].nunique().items()},
         "hours": {s: round(float(x) / 3600, 3) for s, x in frame.groupby("split")["seconds"].sum().items()},
         "rejected": rejects.counts(),

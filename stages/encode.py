@@ -14,9 +14,9 @@ from tqdm import tqdm
 
 from ctc_asr import audio, corpus, params, store, vocab
 from ctc_asr.errors import exit_on_user_error
+from ctc_asr.outputs import clear, replacing, write_json
 from ctc_asr.parallel import ordered_map, worker_count
 from ctc_asr.rejects import Rejects, attempt
-from ctc_asr.reports import clear, write_json
 
 RAW, TRANSCRIPTS, VOCAB, OUT = Path("data/raw"), Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("data/encoded")
 METRICS, REJECTS = Path("metrics/encode.json"), Path("metrics/rejects/encode.tsv")
@@ -35,7 +35,8 @@ def main() -> None:
     # RAW / path: a path the manifest records as absolute (a file read where it is) stays as it is
     clips = ordered_map(decode, [RAW / path for path in frame["path"]], worker_count(cfg.encode.workers))
     progress = tqdm(zip(frame.itertuples(index=False), clips), total=len(frame), desc="encode", unit="utt")
-    with store.Writer(OUT, cfg.encode.sample_rate, cfg.encode.dtype) as writer, progress:  # closed on an error too
+    # the store is built beside data/encoded and takes its place only when complete
+    with replacing(OUT) as folder, store.Writer(folder, cfg.encode.sample_rate, cfg.encode.dtype) as writer, progress:
         for row, outcome in progress:
             samples = rejects.settle(row.id, outcome)
             if samples is not None:

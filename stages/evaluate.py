@@ -18,8 +18,8 @@ from ctc_asr.errors import exit_on_user_error
 from ctc_asr.evaluation import analyse, phone_rates
 from ctc_asr.inference import greedy_text, logits
 from ctc_asr.model import SCRATCH, device
+from ctc_asr.outputs import clear, replacing, write_json
 from ctc_asr.phones import FOLD_48_TO_39, fold
-from ctc_asr.reports import clear, write_json
 from ctc_asr.scoring import score
 from ctc_asr.store import Store
 
@@ -29,12 +29,12 @@ METRICS, PREDICTIONS, DETAILS = Path("metrics/eval.json"), Path("metrics/predict
 TIMING = Path("metrics/timing/evaluate.json")  # apart from the metrics: it differs run to run, they must not
 
 
-def assemble(tuned: dict) -> None:
+def assemble(tuned: dict, folder: Path) -> None:
     """models/asr: the trained folder, plus its LM decoder with the tuned weights when there is one."""
-    shutil.copytree(TRAINED, OUT, copy_function=shutil.copyfile)  # not its modes: a linked cache's files are read-only
+    shutil.copytree(TRAINED, folder, copy_function=shutil.copyfile)  # not its modes: a linked cache's files are read-only
     if tuned["lm"]:
         processor = Wav2Vec2Processor.from_pretrained(TRAINED)
-        decoding.save(OUT, processor, decoding.decoder(processor, LM, tuned["alpha"], tuned["beta"]))
+        decoding.save(folder, processor, decoding.decoder(processor, LM, tuned["alpha"], tuned["beta"]))
 
 
 def transcribe(network, processor, clips, cfg: params.Params, audio_seconds: float) -> tuple[dict, dict]:
@@ -54,7 +54,7 @@ def transcribe(network, processor, clips, cfg: params.Params, audio_seconds: flo
     return decoded, timing
 
 
-def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: dict) -> None:
+def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: dict, folder: Path) -> None:
     splits = encoded.index.groupby("split")
     corpus = {"source": cfg.data.source, **{f"{s} utterances": int(n) for s, n in splits.size().items()},
               **{f"{s} hours": round(float(x) / 3600, 3) for s, x in splits["seconds"].sum().items()},
@@ -72,7 +72,7 @@ def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: di
     pretrained = None if cfg.model.pretrained == SCRATCH else cfg.model.pretrained
     metadata = card.card_data(cfg.data, pretrained, cfg.evaluate.license, side_by_side)
     settings = {name: getattr(cfg, name).model_dump() for name in ("model", "train", "filter")}
-    (OUT / "README.md").write_text(card.model_card(metadata, str(OUT), corpus, results, lm, settings))
+    (folder / "README.md").write_text(card.model_card(metadata, str(OUT), corpus, results, lm, settings))
 
 
 def scored_texts(cfg: params.Params, references: list[str], decoded: dict) -> tuple[list[str], dict]:
@@ -89,39 +89,41 @@ def main() -> None:
     cfg = params.load()
     phones = cfg.target == "phones"
     tuned = json.loads(TUNED.read_text())
-    assemble(tuned)
-    network = Wav2Vec2ForCTC.from_pretrained(OUT).to(device())
-    processor = decoding.load_processor(OUT)
-    encoded = Store(ENCODED)
-    rows = encoded.rows("test")
-    test = encoded.index.iloc[rows]
-    audio_seconds = float(test["seconds"].sum())
-    decoded, timing = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg, audio_seconds)
-    references, decoded = scored_texts(cfg, test["text"].tolist(), decoded)
-    test = test.assign(text=references)
-    headline = "lm" if "lm" in decoded else "greedy"
-    result = analyse(test, decoded[headline], cfg.evaluate.duration_buckets, cfg.evaluate.group_by, cfg.evaluate.top_errors,
-                     phones)
-    tables.write(result.predictions.assign(greedy_hypothesis=decoded["greedy"]), PREDICTIONS)
-    for name, table in result.groups.items():
-        tables.write(table, DETAILS / f"by_{name}.tsv")
-    tables.write(result.top_errors, DETAILS / "top_errors.tsv")
-    tables.write(result.confusions, DETAILS / "confusions.tsv")
-    # the headline decoding is scored by analyse; the other one here
-    rates = ["per"] if phones else ["wer", "cer"]
-    totals = {name: result.totals if name == headline else score(references, texts)[0] for name, texts in decoded.items()}
-    side_by_side = {name: {r: (phone_rates(t) if phones else t)[r] for r in rates} for name, t in totals.items()}
-    known = processor.tokenizer.get_vocab()
-    unseen = sum(bool(vocab.unseen([t], known, cfg.target)) for t in test["text"])
-    durations = result.groups["duration"].set_index("duration")
-    write_json(METRICS, {
-        **result.totals, "decoding": headline, **side_by_side,
-        "utterances": len(test), f"utterances_with_unseen_{'phones' if phones else 'characters'}": unseen,
-        "audio_seconds": round(audio_seconds, 2), "device": str(network.device),
-        "by_duration": durations[["utterances", *rates]].to_dict("index"),
-    })
-    write_json(TIMING, timing)
-    write_card(cfg, encoded, side_by_side, tuned)
+    # models/asr and the details are built beside their places and take them only when complete
+    with replacing(OUT) as asr, replacing(DETAILS) as details:
+        assemble(tuned, asr)
+        network = Wav2Vec2ForCTC.from_pretrained(asr).to(device())
+        processor = decoding.load_processor(asr)
+        encoded = Store(ENCODED)
+        rows = encoded.rows("test")
+        test = encoded.index.iloc[rows]
+        audio_seconds = float(test["seconds"].sum())
+        decoded, timing = transcribe(network, processor, [encoded.audio(i) for i in rows], cfg, audio_seconds)
+        references, decoded = scored_texts(cfg, test["text"].tolist(), decoded)
+        test = test.assign(text=references)
+        headline = "lm" if "lm" in decoded else "greedy"
+        result = analyse(test, decoded[headline], cfg.evaluate.duration_buckets, cfg.evaluate.group_by, cfg.evaluate.top_errors,
+                         phones)
+        tables.write(result.predictions.assign(greedy_hypothesis=decoded["greedy"]), PREDICTIONS)
+        for name, table in result.groups.items():
+            tables.write(table, details / f"by_{name}.tsv")
+        tables.write(result.top_errors, details / "top_errors.tsv")
+        tables.write(result.confusions, details / "confusions.tsv")
+        # the headline decoding is scored by analyse; the other one here
+        rates = ["per"] if phones else ["wer", "cer"]
+        totals = {name: result.totals if name == headline else score(references, texts)[0] for name, texts in decoded.items()}
+        side_by_side = {name: {r: (phone_rates(t) if phones else t)[r] for r in rates} for name, t in totals.items()}
+        known = processor.tokenizer.get_vocab()
+        unseen = sum(bool(vocab.unseen([t], known, cfg.target)) for t in test["text"])
+        durations = result.groups["duration"].set_index("duration")
+        write_json(METRICS, {
+            **result.totals, "decoding": headline, **side_by_side,
+            "utterances": len(test), f"utterances_with_unseen_{'phones' if phones else 'characters'}": unseen,
+            "audio_seconds": round(audio_seconds, 2), "device": str(network.device),
+            "by_duration": durations[["utterances", *rates]].to_dict("index"),
+        })
+        write_json(TIMING, timing)
+        write_card(cfg, encoded, side_by_side, tuned, asr)
     shown = ", ".join(f"{name} " + " ".join(f"{r.upper()} {v[r]:.3f}" for r in rates) for name, v in side_by_side.items())
     print(f"evaluate: {shown} on {len(test)} test utterances "
           f"({1 / timing.get('lm_real_time_factor', timing['greedy_real_time_factor']):.0f}x real time) -> {OUT}; "

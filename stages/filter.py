@@ -11,8 +11,8 @@ import numpy as np
 
 from ctc_asr import filters, model, params, tables
 from ctc_asr.errors import exit_on_user_error
+from ctc_asr.outputs import clear, write_json
 from ctc_asr.rejects import Rejects
-from ctc_asr.reports import clear, write_json
 from ctc_asr.store import Store
 
 ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("metrics/filter.json")

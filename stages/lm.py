@@ -5,20 +5,21 @@ from pathlib import Path
 
 from ctc_asr import corpus, lm, params
 from ctc_asr.errors import exit_on_user_error
-from ctc_asr.reports import clear, write_json
+from ctc_asr.outputs import clear, replacing, write_json
 
 TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/lm"), Path("metrics/lm.json")
-ARPA, UNIGRAMS = OUT / "lm.arpa", OUT / "unigrams.txt"
+ARPA, UNIGRAMS = "lm.arpa", "unigrams.txt"
 
 
 @exit_on_user_error
 def main() -> None:
     clear(OUT)
     cfg = params.load()
-    OUT.mkdir(parents=True)
     why = "lm.order is 0" if cfg.lm.order == 0 else "the target is phones" if cfg.target == "phones" else None
     if why:  # the LM is a word model: phones are decoded greedily
-        (OUT / "none").write_text(f"{why}: no language model, greedy decoding\n")
+        with replacing(OUT) as folder:
+            folder.mkdir()
+            (folder / "none").write_text(f"{why}: no language model, greedy decoding\n")
         write_json(METRICS, {"order": 0})
         print(f"lm: {why}, no language model (decoding stays greedy)")
         return
@@ -27,8 +28,10 @@ def main() -> None:
     if cfg.lm.text:
         sentences = list(chain(sentences, lm.text_file_sentences(cfg.lm.text, cfg.normalize.chars_to_ignore)))
     model = lm.estimate(sentences, cfg.lm.order)
-    lm.write_arpa(model, ARPA)
-    UNIGRAMS.write_text("".join(w + "\n" for w in model.words), encoding="utf-8")
+    with replacing(OUT) as folder:
+        folder.mkdir()
+        lm.write_arpa(model, folder / ARPA)
+        (folder / UNIGRAMS).write_text("".join(w + "\n" for w in model.words), encoding="utf-8")
     known = set(model.words)
     write_json(METRICS, {
         "order": cfg.lm.order, "sentences": len(sentences), "words": sum(len(s) for s in sentences),
@@ -36,7 +39,7 @@ def main() -> None:
         "oov_rate": {split: lm.out_of_vocabulary_rate(frame.loc[frame["split"] == split, "text"], known)
                      for split in ("dev", "test")},
     })
-    print(f"lm: {cfg.lm.order}-gram of {len(sentences)} sentences, {len(known)} words -> {ARPA}")
+    print(f"lm: {cfg.lm.order}-gram of {len(sentences)} sentences, {len(known)} words -> {OUT / ARPA}")
 
 
 if __name__ == "__main__":

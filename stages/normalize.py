@@ -5,8 +5,8 @@ from pathlib import Path
 
 from ctc_asr import corpus, params
 from ctc_asr.errors import BadInput, UserError, exit_on_user_error
+from ctc_asr.outputs import clear, write_json
 from ctc_asr.rejects import Rejects
-from ctc_asr.reports import clear, split_counts, write_json
 from ctc_asr.text import normalize, normalize_phones
 
 MANIFEST, OUT, METRICS = Path("data/raw/manifest.tsv"), Path("data/text/transcripts.tsv"), Path("metrics/normalize.json")
@@ -32,7 +32,7 @@ def main() -> None:
         rejects.reject(row.id, BadInput(row.id, "empty after normalization", repr(row.raw_text)))
     corpus.write(frame[~empty], OUT)
     rejects.save(REJECTS)
-    write_json(METRICS, {"kept": split_counts(frame[~empty]), "dropped_empty": split_counts(frame[empty])})
+    write_json(METRICS, {"kept": corpus.split_counts(frame[~empty]), "dropped_empty": corpus.split_counts(frame[empty])})
     print(f"normalize: {int((~empty).sum())} transcripts kept, {int(empty.sum())} empty after normalization dropped")
 
 

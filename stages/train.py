@@ -4,7 +4,7 @@ With train.gpus > 1 the stage runs itself again under torchrun, one process per 
 With train.nodes > 1 it trains with other machines met at $CTC_ASR_RENDEZVOUS (host:port
 of this machine, see docs/gpus.md); each of them runs `PYTHONPATH=src python
 stages/train.py --follow`, which trains and writes nothing: the outputs are this machine's.
-A rerun after a kill resumes from models/checkpoint (kept by DVC across runs: persist).
+A rerun after a kill resumes from models/checkpoint (not a DVC output: DVC leaves it where it is).
 """
 
 import sys
@@ -14,7 +14,7 @@ from ctc_asr import distributed, model, params, tables, vocab
 from ctc_asr.checkpoint import Checkpoints
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.history import History
-from ctc_asr.reports import clear, write_json
+from ctc_asr.outputs import clear, replacing, write_json
 from ctc_asr.store import Store
 from ctc_asr.train import Evaluator, dev_rows, fit, kept_rows, run_key
 
@@ -46,8 +46,9 @@ def main() -> None:
         return
     history.close()
     clear(OUT, TIMING)
-    network.save_pretrained(OUT)
-    model.save_processor(processor, OUT)
+    with replacing(OUT) as folder:
+        network.save_pretrained(folder)
+        model.save_processor(processor, folder)
     checkpoints.clear()  # the run is complete: a forced rerun starts over
     write_json(METRICS, {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary})
     write_json(TIMING, timing)

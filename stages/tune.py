@@ -12,7 +12,7 @@ from ctc_asr import decoding, params, tables
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.inference import greedy_text, logits
 from ctc_asr.model import device
-from ctc_asr.reports import clear, write_json
+from ctc_asr.outputs import clear, write_json
 from ctc_asr.scoring import score
 from ctc_asr.store import Store
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ctc_asr import corpus, params, vocab
 from ctc_asr.errors import exit_on_user_error
-from ctc_asr.reports import clear, write_json
+from ctc_asr.outputs import clear, write_json, write_text
 
 TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("metrics/vocab.json")
 
@@ -18,7 +18,7 @@ def main() -> None:
     frame = corpus.read(TRANSCRIPTS)
     tokens = vocab.build(frame.loc[frame["split"] == "train", "text"], target)
     unseen = {split: vocab.unseen(frame.loc[frame["split"] == split, "text"], tokens, target) for split in ("dev", "test")}
-    OUT.write_text(json.dumps(tokens, indent=1, ensure_ascii=False) + "\n")
+    write_text(OUT, json.dumps(tokens, indent=1, ensure_ascii=False) + "\n")
     write_json(METRICS, {"size": len(tokens), **{
         f"unseen_{split}_{unit}": {"count": sum(c.values()), f"by_{unit[:-1]}": dict(sorted(c.items()))}
         for split, c in unseen.items()}})

@@ -156,3 +156,18 @@ def test_gate_command_passes_equal_metrics_and_fails_a_rise(tmp_path, monkeypatc
     assert exited.value.code == 2
     assert capsys.readouterr().err.strip() == "error: no-such-branch: not a git commit, branch or tag here"
 
+
+
+@pytest.mark.parametrize("what, says", [("folder", "is a directory"),
+                                        ("link", "not a regular file (character device /dev/zero)")])
+def test_a_folder_or_a_device_is_named_for_what_it_is(capsys, tmp_path, what, says):
+    given = tmp_path / "talk.wav"
+    if what == "folder":
+        given.mkdir()
+    else:
+        given.symlink_to("/dev/zero")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:  # before any model is loaded: there is none
+        main(["transcribe", "--model", str(tmp_path / "nowhere"), str(given)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {given}: {says}"]

@@ -29,13 +29,24 @@ def test_header_is_written_even_without_rows(tmp_path):
     assert frame.columns.tolist() == ["step", "wer"] and frame.empty
 
 
-def test_rewind_puts_back_the_records_up_to_a_step(tmp_path):
+def test_restore_puts_back_the_records_a_checkpoint_kept(tmp_path):
     first = History(tmp_path, steps=["step", "loss"])
-    for step in (1, 2, 3):
+    for step in (1, 2):
         first.log("steps", step=step, loss=step / 10)
+    kept = {name: list(rows) for name, rows in first.records.items()}
+    first.log("steps", step=3, loss=0.3)  # after the checkpoint: lost with the kill
     first.close()
     again = History(tmp_path, steps=["step", "loss"])
-    again.rewind(2)
+    assert pd.read_csv(tmp_path / "steps.tsv", sep="\t").empty  # a new file, never the old one rewritten
+    again.restore(kept)
     again.log("steps", step=3, loss=0.7)
     again.close()
     assert pd.read_csv(tmp_path / "steps.tsv", sep="\t").values.tolist() == [[1, 0.1], [2, 0.2], [3, 0.7]]
+
+
+def test_a_new_history_never_writes_into_the_old_file(tmp_path):
+    History(tmp_path, steps=["step"]).close()
+    linked = tmp_path / "linked.tsv"
+    linked.hardlink_to(tmp_path / "steps.tsv")
+    History(tmp_path, steps=["step", "loss"]).close()
+    assert linked.read_text() == "step\n"  # the other link (a cache object, say) is as it was

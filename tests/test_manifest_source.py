@@ -1,8 +1,11 @@
 """The manifest source: your own recordings listed in a CSV, TSV or JSONL file, good and bad."""
 
 import csv
+import errno
 import hashlib
 import json
+import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -49,6 +52,8 @@ BAD = {
     "noframes.wav": (lambda p: sf.write(p, np.zeros((0, 1)), 16000, subtype="PCM_16"), "no frames", "no samples"),
     "untranscribed.wav": (lambda p: sf.write(p, tone(0.5, 16000), 16000), "", "empty transcript"),
     "long.wav": (lambda p: sf.write(p, tone(3.0, 16000), 16000), "far too long", "longer than data.reject_over_seconds"),
+    "zero.wav": (lambda p: p.symlink_to("/dev/zero"), "a link to a device", "not a regular file"),
+    "folder.wav": (lambda p: p.mkdir(), "a directory", "is a directory"),
 }
 
 
@@ -318,3 +323,45 @@ def test_a_phones_column_named_in_params_is_carried_and_a_missing_one_is_named(t
     assert frame["phones"].tolist() == ["sil p0 sil", "sil p1 sil", "sil p2 sil"]
     with pytest.raises(UserError, match=r"missing column.*phonemes"):
         download(cfg.replace(manifest={"path": str(listed), "phones_column": "phonemes"}), tmp_path / "x", Rejects("fail"))
+
+
+@pytest.mark.parametrize("name, content", [("list.csv", ""), ("list.csv", "path,text\n"), ("list.tsv", "path\ttext\n"),
+                                           ("list.jsonl", "\n\n")])
+def test_an_empty_manifest_is_named_as_empty(tmp_path, folder, name, content):
+    folder.mkdir()
+    (folder / name).write_text(content)
+    with pytest.raises(UserError) as error:
+        download_manifest(folder / name, tmp_path / "out")
+    assert str(error.value) == f"data.manifest.path: {folder / name} is empty (no rows: the manifest lists no clips)"
+
+
+def test_a_manifest_whose_every_clip_is_rejected_says_so(tmp_path, folder):
+    rows = [bad_row(folder, "missing.wav"), bad_row(folder, "zero.wav"), bad_row(folder, "empty.wav")]
+    listed = write_manifest(folder / "list.csv", rows)
+    cfg = DATA.replace(source="manifest", manifest={"path": str(listed), "phones_column": None}, on_error="skip")
+    with pytest.raises(UserError) as error:
+        download(cfg, tmp_path / "out", Rejects("skip"))
+    assert str(error.value) == ("data.source manifest: no usable clips "
+                                "(all rejected: 1 empty file, 1 missing file, 1 not a regular file)")
+
+
+def test_a_copy_onto_a_full_disk_names_the_copy(tmp_path, folder, monkeypatch):
+    def full(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device", str(source), None, str(target))
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    rows = speakers_rows(folder, ["train"], ["a"])
+    with pytest.raises(UserError) as error:
+        run(write_manifest(folder / "list.csv", rows), tmp_path / "out", Rejects("skip"))
+    assert re.fullmatch(rf"{re.escape(str(tmp_path / 'out/audio/train/0.wav'))}: no space left on device \(\d+ bytes free\)",
+                        str(error.value))
+
+
+def test_audio_bytes_written_onto_a_full_disk_name_the_file(tmp_path, monkeypatch):
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")  # as file.write raises it: no file named
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    listed = [dict(id="x", split="train", speaker="a", text="hello", dest="train/x.flac", data=b"fLaC")]
+    with pytest.raises(UserError, match=rf"^{re.escape(str(tmp_path / 'audio/train/x.flac'))}: no space left on device"):
+        collect(listed, tmp_path, Rejects("skip"), MAX_SECONDS, copy=True)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
@@ -46,6 +48,48 @@ def test_missing_pretrained_directory_is_rejected(tmp_path, tokenizer):
     with pytest.raises(UserError, match=r"model\.pretrained") as error:
         model.build(str(missing), {}, {}, tokenizer, seed=0)
     assert "no_model_here" in str(error.value)
+
+
+@pytest.mark.parametrize("listed", ["./no_model_here", "no_model_here/under/here", "{tmp}/no_model_here",
+                                    "~/no_model_here_for_sure"])
+def test_a_missing_local_folder_is_no_such_folder_not_a_hub_lookup(tmp_path, tokenizer, monkeypatch, listed):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Wav2Vec2Config, "from_pretrained", lambda *a, **k: pytest.fail("looked up on the hub"))
+    pretrained = listed.format(tmp=tmp_path)
+    with pytest.raises(UserError) as error:
+        model.build(pretrained, {}, {}, tokenizer, seed=0)
+    assert str(error.value) == f"model.pretrained: {pretrained}: no such folder"
+
+
+@pytest.mark.parametrize("listed", ["models/base", "base", "./base"])
+def test_a_folder_without_config_json_is_not_a_model_folder(tmp_path, tokenizer, monkeypatch, listed):
+    monkeypatch.chdir(tmp_path)
+    Path(listed).mkdir(parents=True)
+    (Path(listed) / "notes.txt").write_text("not a model\n")
+    with pytest.raises(UserError) as error:
+        model.architecture(listed, {}, {})  # filter's check: it used to pass with a default config
+    assert str(error.value) == f"model.pretrained: {listed}: not a model folder (no config.json)"
+
+
+def test_a_model_folder_under_a_relative_path_loads(tmp_path, tiny_config, tokenizer, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Wav2Vec2ForCTC(Wav2Vec2Config(**tiny_config, vocab_size=7)).save_pretrained(tmp_path / "models" / "base")
+    assert model.build("models/base", {}, {}, tokenizer, seed=0).config.hidden_size == tiny_config["hidden_size"]
+
+
+def test_a_config_without_weights_is_one_line(tmp_path, tiny_config, tokenizer):
+    Wav2Vec2Config(**tiny_config).save_pretrained(tmp_path / "config_only")
+    with pytest.raises(UserError, match=r"^model\.pretrained: cannot load"):
+        model.build(str(tmp_path / "config_only"), {}, {}, tokenizer, seed=0)
+
+
+@pytest.mark.parametrize("hub_id", ["facebook/wav2vec2-base", "wav2vec2-base"])
+def test_a_hub_id_goes_to_the_hub(tmp_path, monkeypatch, hub_id):
+    monkeypatch.chdir(tmp_path)  # where no folder of that name exists
+    asked = []
+    monkeypatch.setattr(Wav2Vec2Config, "from_pretrained", lambda name, **k: asked.append(name) or Wav2Vec2Config())
+    model.architecture(hub_id, {}, {})
+    assert asked == [hub_id]
 
 
 def test_unknown_override_is_rejected_for_pretrained_too(tmp_path, tokenizer):

@@ -153,3 +153,62 @@ def test_unknown_timit_key_is_rejected_by_dotted_name():
     raw["data"]["timit"].update(root="/x", rooot="/x")
     with pytest.raises(UserError, match=r"data\.timit\.rooot"):
         params.parse(raw)
+
+
+@pytest.mark.parametrize("order", [1, 7, 9, -1])
+def test_an_lm_order_kenlm_cannot_read_is_named(order):
+    with pytest.raises(UserError) as error:
+        params.parse(repo_params(lm={"order": order}))
+    assert str(error.value) == (f"params: lm.order: 0 (no LM) or 2 to 6 (KenLM reads neither a unigram-only model "
+                                f"nor one above order 6) (got {order})")
+
+
+@pytest.mark.parametrize("order", [0, 2, 6])
+def test_lm_orders_kenlm_reads_are_accepted(order):
+    assert params.parse(repo_params(lm={"order": order})).lm.order == order
+
+
+def with_scratch(**fields) -> dict:
+    raw = repo_params()
+    raw["model"]["scratch"].update(fields)
+    return raw
+
+
+@pytest.mark.parametrize("fields, says", [
+    (dict(hidden_size="big"), "model.scratch.hidden_size: Input should be a valid integer"),
+    (dict(hidden_size=0), "model.scratch.hidden_size: Input should be greater than or equal to 1"),
+    (dict(hidden_size=250), "model.scratch.hidden_size: 250 is not a multiple of num_attention_heads (4)"),
+    (dict(hidden_size=260, num_attention_heads=5),
+     "model.scratch.hidden_size: 260 is not a multiple of num_conv_pos_embedding_groups (16)"),
+    (dict(conv_dim=[32, 64]), "model.scratch.conv_dim: conv_dim, conv_kernel and conv_stride need one value per conv layer"),
+    (dict(hidden_dropout=1.5), "model.scratch.hidden_dropout: Input should be less than or equal to 1"),
+    (dict(feat_extract_norm="batch"), "model.scratch.feat_extract_norm: Input should be 'group' or 'layer'"),
+])
+def test_a_scratch_architecture_that_cannot_be_built_is_one_line_naming_the_key(fields, says):
+    with pytest.raises(UserError) as error:
+        params.parse(with_scratch(**fields))
+    assert str(error.value).startswith(f"params: {says}") and "\n" not in str(error.value)
+
+
+def test_a_model_config_override_is_named_where_it_is_set():
+    raw = repo_params()
+    raw["model"]["config"]["hidden_size"] = 250
+    with pytest.raises(UserError, match=r"^params: model\.config\.hidden_size: 250"):
+        params.parse(raw)
+
+
+def test_an_unused_scratch_architecture_is_not_checked_for_fit():
+    raw = with_scratch(hidden_size=250)
+    raw["model"]["pretrained"] = "facebook/wav2vec2-base"
+    assert params.parse(raw).model.scratch["hidden_size"] == 250
+
+
+def test_unknown_scratch_fields_pass_to_model_py_which_names_them():
+    assert params.parse(with_scratch(hiden_size=8)).model.scratch["hiden_size"] == 8
+
+
+def test_the_architecture_defaults_are_wav2vec2s():
+    from transformers import Wav2Vec2Config
+
+    config = Wav2Vec2Config().to_dict()
+    assert {name: config[name] for name in params.WAV2VEC2_DEFAULTS} == params.WAV2VEC2_DEFAULTS

@@ -142,7 +142,7 @@ def test_outputs_and_metrics(repo, first_run):
     train = json.loads((repo / "metrics/train.json").read_text())
     assert len(steps) == train["steps"] and history["step"].iloc[-1] == train["steps"]
     assert train["processes"] == 1 and train["precision"] in {"fp32", "bf16", "fp16"}
-    assert [p.name for p in (repo / "models/checkpoint").iterdir()] == ["README.md"]  # no checkpoint left to resume
+    assert not (repo / "models/checkpoint/last.pt").exists()  # no checkpoint left to resume
 
     encoded = pd.read_csv(repo / "data/encoded/index.tsv", sep="\t")
     assert len(encoded) == len(raw)  # every clip kept, unseen letters and all
@@ -484,3 +484,83 @@ def test_a_killed_train_stage_resumes_on_the_next_repro(repo, first_run):
     assert 0 < resumed_at < train["steps"]
     assert steps == list(range(1, train["steps"] + 1))  # records before the checkpoint kept, none twice
     assert not checkpoint.exists()
+
+
+def cache_objects_match_their_names(repo: Path) -> bool:
+    objects = [p for p in (repo / ".dvc/cache/files/md5").rglob("*") if p.is_file()]
+    return bool(objects) and all(
+        hashlib.md5(p.read_bytes()).hexdigest() == p.parent.name + p.name.removesuffix(".dir") for p in objects)
+
+
+def test_a_stage_that_outlives_its_dvc_run_cannot_change_the_cache(repo, first_run, tmp_path):
+    import signal
+    import time
+
+    settled(repo)
+    # The orphan: an encode whose `dvc repro` is killed while it writes. Here it is held just
+    # before it finishes its store (the index and store.json), until the next run is done.
+    hook, waiting, go = tmp_path / "hook", tmp_path / "waiting", tmp_path / "go"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import pathlib, time\nfrom ctc_asr import store\nclose = store.Writer.close\n"
+        "def held(self):\n"
+        f"    pathlib.Path({str(waiting)!r}).touch()\n"
+        f"    while not pathlib.Path({str(go)!r}).exists():\n        time.sleep(0.05)\n"
+        "    return close(self)\n"
+        "store.Writer.close = held\n")
+    set_params(repo, {"encode": {"dtype": "float32"}})
+    env = dict(os.environ, PYTHONPATH=f"{hook}{os.pathsep}{repo / 'src'}", DVC_NO_ANALYTICS="1",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    dvc = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "encode"], cwd=repo, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not waiting.exists() and dvc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert waiting.exists(), "encode never reached its store's index"
+    orphan = next(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _runs_encode(p, repo))
+    dvc.send_signal(signal.SIGKILL)  # DVC only: its encode goes on
+    dvc.wait()
+    set_params(repo, {"encode": {"dtype": "int16"}})
+    again = run(repo, sys.executable, "-m", "dvc", "repro", "encode")  # restored from the run-cache, linked
+    assert "encode" in again.stdout
+    assert (repo / "data/encoded/store.json").stat().st_nlink == 2  # the workspace's store is the cache's
+    go.touch()
+    while Path(f"/proc/{orphan}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{orphan}").exists(), "the orphan never finished"
+    assert cache_objects_match_their_names(repo)
+    assert not list((repo / "data").glob(".encoded.*"))  # nothing left beside the output
+
+
+def _runs_encode(proc: Path, repo: Path) -> bool:
+    try:
+        return b"stages/encode.py" in (proc / "cmdline").read_bytes() and (proc / "cwd").resolve() == repo.resolve()
+    except OSError:
+        return False
+
+
+def test_a_failing_encode_leaves_no_store(repo, first_run):
+    settled(repo)
+    manifest = repo / "data/text/transcripts.tsv"
+    frame = pd.read_csv(manifest, sep="\t", keep_default_na=False, dtype=str)
+    broken = frame.assign(path=[*frame["path"][:-1], "no/such/clip.flac"])  # the last clip: after the others are written
+    manifest.unlink()  # a link to the cache: replaced, never written into
+    broken.to_csv(manifest, sep="\t", index=False)
+    failed = run(repo, sys.executable, "stages/encode.py", check=False)
+    assert failed.returncode == 2 and len(error_lines(failed.stderr)) == 1
+    assert not (repo / "data/encoded").exists() and not list((repo / "data").glob(".encoded.*"))
+    assert cache_objects_match_their_names(repo)
+    run(repo, sys.executable, "-m", "dvc", "checkout", "--force")
+
+
+def test_a_params_typo_in_train_costs_no_training(repo, first_run):
+    settled(repo)
+    weights = (repo / "models/ctc/model.safetensors").read_bytes()
+    original = (repo / "params.yaml").read_text()
+    set_params(repo, {"train": {"learning_rate": "fast"}})
+    failed = run(repo, sys.executable, "-m", "dvc", "repro", check=False)
+    assert failed.returncode != 0 and error_lines(failed.stderr)
+    (repo / "params.yaml").write_text(original)  # the typo fixed
+    back = run(repo, sys.executable, "-m", "dvc", "repro").stdout
+    assert stages_run(back) == [] and "Stage 'train' is cached - skipping run, checking out outputs" in back
+    assert (repo / "models/ctc/model.safetensors").read_bytes() == weights

@@ -1,4 +1,9 @@
 import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -186,23 +191,43 @@ def test_bf16_autocast_trains_on_cpu_when_asked(tmp_path, tiny_config, tokenizer
 
 
 def test_a_frozen_encoder_trains_the_same_from_a_device_cache_or_a_file_read_by_workers(
-        tmp_path, tiny_config, tokenizer, tiny_corpus, monkeypatch):
+        tmp_path, tiny_config, tokenizer, tiny_corpus, monkeypatch, capsys):
     from ctc_asr import feature_cache
 
     results, caches = [], []
     compute = feature_cache.FeatureCache.compute
     monkeypatch.setattr(feature_cache.FeatureCache, "compute",
                         lambda *args, **kwargs: caches.append(compute(*args, **kwargs)) or caches[-1])
-    for workers, free in ((0, None), (2, 0)):  # free 0 bytes: the features go to a memory-mapped file
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    # free 0 bytes: the features go to a memory-mapped file; and with no room for that either,
+    # the encoder runs each step
+    for workers, free, disk in ((0, None, None), (2, 0, None), (0, 0, 0)):
         if free is not None:
             monkeypatch.setattr(feature_cache, "free_bytes", lambda device, free=free: free)
+        if disk is not None:
+            monkeypatch.setattr(feature_cache.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1, 1, 0))
         network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group", "mask_time_prob": 0.3},
                               {"ctc_zero_infinity": True}, tokenizer, seed=0)
         summary = tiny_fit(tmp_path, network, tiny_corpus, tokenizer, freeze_feature_encoder=True, workers=workers)
         results.append((summary, network.state_dict()))
-    (device, device_weights), (file, file_weights) = results
-    assert [cache.on_device for cache in caches] == [True, False]
+    (device, device_weights), (file, file_weights), (uncached, uncached_weights) = results
+    assert [cache and cache.on_device for cache in caches] == [True, False, None]
+    assert not list(tmp_path.glob("ctc_asr-features-*"))  # every file removed
+    assert "features need" in capsys.readouterr().out  # the fallback says so, naming $TMPDIR
+    assert uncached["final_loss"] == pytest.approx(device["final_loss"], abs=1e-6)
     assert "feature_cache_seconds" in file["timing"]
     assert file["final_loss"] == pytest.approx(device["final_loss"], abs=1e-6)
     for name, value in device_weights.items():
         torch.testing.assert_close(file_weights[name], value, rtol=0, atol=1e-6, msg=name)
+        torch.testing.assert_close(uncached_weights[name], value, rtol=0, atol=1e-6, msg=name)
+
+
+def test_feature_files_of_dead_runs_are_removed_and_a_live_runs_kept(tmp_path, monkeypatch):
+    from ctc_asr import feature_cache
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    for pid in (int(dead.stdout), os.getpid()):
+        (tmp_path / f"ctc_asr-features-{pid}-x").mkdir()
+    feature_cache.remove_dead_runs_files()
+    assert [p.name for p in tmp_path.iterdir()] == [f"ctc_asr-features-{os.getpid()}-x"]

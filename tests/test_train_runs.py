@@ -85,7 +85,10 @@ def test_a_killed_run_resumes_and_ends_as_an_uninterrupted_one(corpus):
 def test_a_checkpoint_of_other_settings_is_not_resumed(corpus):
     short = dict(RUN, epochs=2, workers=0, checkpoint_every=0)  # what it checks comes before the first step
     finish(start(corpus, name="run", **short))
-    torch.save({"key": "other settings"}, corpus / "run" / "checkpoint" / "last.pt")  # a leftover
+    leftover = corpus / "run" / "checkpoint"
+    leftover.mkdir()
+    torch.save({"key": "other settings"}, leftover / "last.pt")
+    (leftover / "last.json").write_text(json.dumps({"key": "other settings"}))
     output = finish(start(corpus, name="run", **short))
     assert "other settings" in output and "resuming" not in output
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from . import audio, gate, params, presets
-from .errors import UserError, exit_on_user_error
+from .errors import UserError, exit_on_user_error, require_regular_file
 
 # transcribe's chunking unless told otherwise (bench/eval_batching.py times these)
 CHUNK_SECONDS, OVERLAP_SECONDS, CHUNKS_PER_BATCH = 20.0, 2.0, 8
@@ -57,8 +57,9 @@ def transcribe(args: argparse.Namespace) -> None:
 
     if args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1 or args.beam_width < 1:
         raise UserError("--chunk-seconds must be > 0, --overlap-seconds >= 0, --batch-size and --beam-width >= 1")
-    for path in args.files:
-        audio.probe(path)  # a bad file stops us before the model is loaded, not after hours of work
+    for path in args.files:  # a bad file stops us before the model is loaded, not after hours of work
+        require_regular_file(path)  # probe would call a folder or a device "missing"
+        audio.probe(path)
     network, processor = _load_model(args.model, with_lm=not args.no_lm)
     rate = processor.feature_extractor.sampling_rate
     chunking = Chunking.of(network, rate, args.chunk_seconds, args.overlap_seconds)

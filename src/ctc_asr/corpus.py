@@ -24,6 +24,10 @@ def write(frame: pd.DataFrame, path: Path) -> None:
     tables.write(frame[COLUMNS + [c for c in frame.columns if c not in COLUMNS]], path)
 
 
+def split_counts(frame: pd.DataFrame, column: str = "split") -> dict[str, int]:
+    return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
+
+
 def read(path: Path) -> pd.DataFrame:
     frame = tables.read(path)
     missing = [c for c in COLUMNS if c not in frame.columns]

@@ -31,6 +31,28 @@ def _load_error(pretrained: str, error: OSError) -> UserError:
     return UserError(f"model.pretrained: cannot load {pretrained!r} ({first_line})")
 
 
+def _is_local(pretrained: str) -> bool:
+    """Whether `pretrained` names a folder rather than a hub id ("name" or "org/name"): it looks like
+    a path, has more than a hub id's one slash, or exists."""
+    return (pretrained.startswith(("/", "~", "./", "../")) or pretrained in (".", "..")
+            or len(Path(pretrained).parts) > 2 or Path(pretrained).exists())
+
+
+def _located(pretrained: str) -> str:
+    """`pretrained` as from_pretrained should get it: a local folder checked (transformers would look
+    a missing one up on the hub, and take a folder without config.json for a default config)."""
+    if not _is_local(pretrained):
+        return pretrained
+    folder = Path(pretrained).expanduser()
+    if not folder.exists():
+        raise UserError(f"model.pretrained: {pretrained}: no such folder")
+    if not folder.is_dir():
+        raise UserError(f"model.pretrained: {pretrained}: not a folder")
+    if not (folder / "config.json").is_file():
+        raise UserError(f"model.pretrained: {pretrained}: not a model folder (no config.json)")
+    return str(folder)
+
+
 def architecture(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any]) -> Wav2Vec2Config:
     """The config `build` would give the model, without loading any weights."""
     _check_keys(overrides, "model.config")
@@ -38,7 +60,7 @@ def architecture(pretrained: str, scratch: dict[str, Any], overrides: dict[str, 
         _check_keys(scratch, "model.scratch")
         return Wav2Vec2Config(**{**scratch, **overrides})
     try:
-        return Wav2Vec2Config.from_pretrained(pretrained, **overrides)
+        return Wav2Vec2Config.from_pretrained(_located(pretrained), **overrides)
     except OSError as error:
         raise _load_error(pretrained, error) from None
 
@@ -59,7 +81,10 @@ def build(pretrained: str, scratch: dict[str, Any], overrides: dict[str, Any], t
         if pretrained == SCRATCH:
             return Wav2Vec2ForCTC(config)
         # A checkpoint fine-tuned on another alphabet has a head of another size: replace it.
-        return Wav2Vec2ForCTC.from_pretrained(pretrained, config=config, ignore_mismatched_sizes=True)
+        try:
+            return Wav2Vec2ForCTC.from_pretrained(_located(pretrained), config=config, ignore_mismatched_sizes=True)
+        except OSError as error:  # a config.json without weights beside it
+            raise _load_error(pretrained, error) from None
 
 
 def processor(tokenizer: Wav2Vec2CTCTokenizer, config: Wav2Vec2Config, sample_rate: int) -> Wav2Vec2Processor:

@@ -1,10 +1,11 @@
 """Typed, validated pipeline params: an unknown key or a wrong type is rejected by name."""
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict from Python 3.12 on only
 
 from .errors import UserError
 
@@ -117,15 +118,20 @@ class FilterParams(Section):
         return self
 
 
+# KenLM reads no unigram-only model, and its Python module is built for orders up to 6 (KENLM_MAX_ORDER).
+LM_ORDERS = (0, 2, 3, 4, 5, 6)
+
+
 class LmParams(Section):
-    order: int = Field(ge=0)
+    order: int
     text: str | None
 
-    @model_validator(mode="after")
-    def _order(self):
-        if self.order == 1:
-            raise ValueError("order: 0 (no LM) or 2 and more (KenLM reads no unigram-only model)")
-        return self
+    @field_validator("order")
+    @classmethod
+    def _kenlm_reads_it(cls, order: int) -> int:
+        if order not in LM_ORDERS:
+            raise ValueError("0 (no LM) or 2 to 6 (KenLM reads neither a unigram-only model nor one above order 6)")
+        return order
 
 
 class DecodeParams(Section):
@@ -134,10 +140,66 @@ class DecodeParams(Section):
     beta: list[float] = Field(min_length=1)
 
 
+Positive = Annotated[int, Field(ge=1)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Wav2Vec2Fields(TypedDict, total=False):
+    """The types of the Wav2Vec2Config fields params set most; any other field passes here and is
+    checked by name in model.py."""
+
+    __pydantic_config__ = ConfigDict(extra="allow")
+    hidden_size: Positive
+    num_hidden_layers: Positive
+    num_attention_heads: Positive
+    intermediate_size: Positive
+    conv_dim: list[Positive]
+    conv_kernel: list[Positive]
+    conv_stride: list[Positive]
+    num_conv_pos_embeddings: Positive
+    num_conv_pos_embedding_groups: Positive
+    feat_extract_norm: Literal["group", "layer"]
+    do_stable_layer_norm: bool
+    layerdrop: Probability
+    hidden_dropout: Probability
+    activation_dropout: Probability
+    attention_dropout: Probability
+    feat_proj_dropout: Probability
+    mask_time_prob: Probability
+    ctc_loss_reduction: Literal["sum", "mean"]
+    ctc_zero_infinity: bool
+
+
+# Wav2Vec2Config's defaults of the fields checked together below (tests/test_params.py holds them to it);
+# not read from transformers, whose import would slow every stage that loads params.
+WAV2VEC2_DEFAULTS = dict(hidden_size=768, num_attention_heads=12, num_conv_pos_embedding_groups=16,
+                         conv_dim=[512] * 7, conv_kernel=[10, 3, 3, 3, 3, 2, 2], conv_stride=[5, 2, 2, 2, 2, 2, 2])
+
+
 class ModelParams(Section):
     pretrained: str
-    scratch: dict[str, Any]
-    config: dict[str, Any]
+    scratch: Wav2Vec2Fields
+    config: Wav2Vec2Fields
+
+    @model_validator(mode="after")
+    def _scratch_fits_together(self):
+        """What Wav2Vec2Config accepts but the model cannot be built from (a traceback in train otherwise)."""
+        if self.pretrained != "scratch":
+            return self
+        fields = {**WAV2VEC2_DEFAULTS, **self.scratch, **self.config}
+
+        def key(name: str) -> str:
+            return f"model.{'config' if name in self.config else 'scratch'}.{name}"
+
+        hidden = fields["hidden_size"]
+        for divisor in ("num_attention_heads", "num_conv_pos_embedding_groups"):
+            if hidden % fields[divisor]:
+                raise ValueError(f"{key('hidden_size')}: {hidden} is not a multiple of {divisor} ({fields[divisor]})")
+        lengths = {name: len(fields[name]) for name in ("conv_dim", "conv_kernel", "conv_stride")}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"{key('conv_dim')}: conv_dim, conv_kernel and conv_stride need one value per conv layer "
+                             f"(lengths {', '.join(f'{n} {k}' for n, k in lengths.items())})")
+        return self
 
 
 class TrainParams(Section):

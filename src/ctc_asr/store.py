@@ -23,7 +23,8 @@ _AUDIO_DTYPES, _LABEL_DTYPE = {name: np.dtype(t).newbyteorder("<") for name, t i
 
 
 class Writer:
-    """Append utterances one at a time; `close` writes the index."""
+    """Append utterances one at a time; `close` writes the index. As a context manager, an error
+    closes the files without an index: a store that failed part way never looks complete."""
 
     def __init__(self, folder: Path, sample_rate: int, dtype: str = "int16"):
         self.folder = Path(folder)
@@ -49,19 +50,25 @@ class Writer:
         self._label_offset += len(labels)
 
     def close(self) -> pd.DataFrame:
-        self._audio.close()
-        self._labels.close()
+        self._close_files()
         index = pd.DataFrame(self._rows, columns=None if self._rows else INDEX_COLUMNS)
         tables.write(index, self.folder / INDEX)
         meta = {"sample_rate": self.sample_rate, "dtype": self.dtype, "utterances": len(index)}
         (self.folder / META).write_text(json.dumps(meta))
         return index
 
+    def _close_files(self) -> None:
+        self._audio.close()
+        self._labels.close()
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, error_type, *_):
+        if error_type is None:
+            self.close()
+        else:
+            self._close_files()
 
 
 def _map(path: Path, dtype: np.dtype) -> np.ndarray:

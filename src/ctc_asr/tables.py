@@ -6,13 +6,14 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import UserError
+from .outputs import replacing
 
 _TSV = dict(sep="\t", quoting=csv.QUOTE_NONE, escapechar="\\")
 
 
 def write(frame: pd.DataFrame, path: Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, **_TSV)
+    with replacing(path) as temporary:
+        frame.to_csv(temporary, index=False, **_TSV)
 
 
 def read(path: Path) -> pd.DataFrame:

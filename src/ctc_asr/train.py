@@ -97,6 +97,7 @@ class Progress:
     recent_loss: float = float("nan")
     held_out: dict = field(default_factory=dict)
     window: tuple[float, float, int] = (0.0, 0.0, 0)  # see Window.saved
+    logged: dict = field(default_factory=dict)  # the history's records so far (see History.records)
 
 
 class Window:
@@ -232,7 +233,7 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
     trainer = Trainer(model, cfg, len(plan), device)
     run = resume(trainer, checkpoints, ranks)
     if history and run.step:
-        history.rewind(run.step)
+        history.restore(run.logged)
     multiple = max(1, round(cfg.pad_multiple_seconds * store.sample_rate))
     window = Window(device, run.window)
     started = time.perf_counter() - run.seconds  # the features' one-time cost counts in the run's time
@@ -266,6 +267,7 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
         if cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 and not last:
             run.seconds = time.perf_counter() - started
             run.window = window.saved()
+            run.logged = history.records if history else {}
             save(trainer, checkpoints, run, ranks)
     run.seconds = time.perf_counter() - started
     if trainer.cache:

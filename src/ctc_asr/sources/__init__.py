@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import corpus
+from ..errors import UserError
 from ..parallel import worker_count
 from ..params import DataParams
 from ..rejects import Rejects
@@ -30,6 +31,9 @@ def download(params: DataParams, out_dir: Path, rejects: Rejects) -> pd.DataFram
     else:
         listed = LISTED[params.source](getattr(params, params.source))
         frame = collect(listed, out_dir, rejects, params.reject_over_seconds, params.copy_audio, workers)
+        if frame.empty:  # said here: holding dev speakers out of none would be the complaint otherwise
+            counts = ", ".join(f"{n} {reason}" for reason, n in rejects.counts().items())
+            raise UserError(f"data.source {params.source}: no usable clips" + (f" (all rejected: {counts})" if counts else ""))
         frame = corpus.hold_out_dev(frame, params.dev_speakers, params.source)
     corpus.write(frame, out_dir / "manifest.tsv")
     return frame

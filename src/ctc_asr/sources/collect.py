@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from ..audio import probe
 from ..corpus import COLUMNS
-from ..errors import BadInput
+from ..errors import BadInput, require_regular_file, writing
 from ..parallel import ordered_map
 from ..rejects import Outcome, Rejects, attempt
 
@@ -48,10 +48,12 @@ def _admit(candidate: dict, how: Admission) -> dict:
     target = how.out_dir / dest
     if "data" in candidate:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(candidate["data"])
+        with writing(target):
+            target.write_bytes(candidate["data"])
         checked = target
     else:
         checked = Path(candidate["source"]).absolute()
+        require_regular_file(checked)  # probe would call a folder or a device "missing"
     try:
         info = probe(checked)
         if info.duration > how.reject_over:
@@ -61,7 +63,8 @@ def _admit(candidate: dict, how: Admission) -> dict:
         raise
     if "source" in candidate and how.copy:
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(checked, target)
+        with writing(target):
+            shutil.copyfile(checked, target)
     path = checked if "source" in candidate and not how.copy else dest
     extra = {k: v for k, v in candidate.items() if k not in ("source", "data", "dest")}
     return {**extra, "path": path.as_posix(), "seconds": round(info.duration, 4), "sample_rate": info.samplerate,

@@ -24,6 +24,9 @@ def read(path: Path, phones: str | None = None) -> pd.DataFrame:
     options = READERS.get(path.suffix.lower())
     if options is None:
         raise UserError(f"data.manifest.path: {path.name} is not .csv, .tsv or .jsonl")
+    empty = UserError(f"data.manifest.path: {path} is empty (no rows: the manifest lists no clips)")
+    if path.stat().st_size == 0:
+        raise empty  # pandas would say "No columns to parse from file"
     try:
         if "lines" in options:
             # Records kept as written: pandas would turn a numeric column with gaps into floats.
@@ -33,6 +36,8 @@ def read(path: Path, phones: str | None = None) -> pd.DataFrame:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, **options)
     except ValueError as error:
         raise UserError(f"{path}: cannot be parsed ({str(error).splitlines()[0]})") from None
+    if frame.empty:  # a header alone, or blank lines: download would go on to hold dev speakers out of none
+        raise empty
     missing = [c for c in ("path", "text", *([phones] if phones else [])) if c not in frame.columns]
     if missing:
         raise UserError(f"{path}: missing column(s) {', '.join(missing)} (has: {', '.join(map(str, frame.columns))})")

@@ -22,7 +22,7 @@ import pandas as pd
 import soundfile as sf
 from tqdm import tqdm
 
-from ..errors import UserError
+from ..errors import UserError, writing
 from ..params import SyntheticParams
 from .espeak import Espeak
 
@@ -88,7 +88,8 @@ def _speak(out_dir: Path, rows: list[dict]) -> list[tuple[str, float, int, str]]
         samples = engine.synthesize(row["text"], row["words_per_minute"], row["pitch"])
         path = Path("audio") / row["speaker"] / f"{row['id']}.flac"
         (out_dir / path.parent).mkdir(parents=True, exist_ok=True)
-        sf.write(out_dir / path, samples, engine.sample_rate, format="FLAC", subtype="PCM_16")
+        with writing(out_dir / path):  # libsndfile reports a full disk as "problem with initialization of the flac decoder"
+            sf.write(out_dir / path, samples, engine.sample_rate, format="FLAC", subtype="PCM_16")
         phonemes = engine.phonemes(row["text"])
         spoken.append((path.as_posix(), len(samples) / engine.sample_rate, engine.sample_rate, phonemes))
     return spoken
