@@ -498,24 +498,31 @@ def test_a_stage_that_outlives_its_dvc_run_cannot_change_the_cache(repo, first_r
 
     settled(repo)
     # The orphan: an encode whose `dvc repro` is killed while it writes. Here it is held just
-    # before it finishes its store (the index and store.json), until the next run is done.
-    hook, waiting, go = tmp_path / "hook", tmp_path / "waiting", tmp_path / "go"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(
-        "import pathlib, time\nfrom ctc_asr import store\nclose = store.Writer.close\n"
-        "def held(self):\n"
-        f"    pathlib.Path({str(waiting)!r}).touch()\n"
-        f"    while not pathlib.Path({str(go)!r}).exists():\n        time.sleep(0.05)\n"
-        "    return close(self)\n"
-        "store.Writer.close = held\n")
+    # before it finishes its store (the index and store.json), until the next run is done. The
+    # hook is on the stage's own path (src/, see dvc.yaml's cmd) and acts in the orphan alone.
+    waiting, go = tmp_path / "waiting", tmp_path / "go"
+    hook = repo / "src/sitecustomize.py"
+    hook.write_text(
+        "import os, pathlib, time\n"
+        "if os.environ.get('HOLD_ENCODE'):\n"
+        "    from ctc_asr import store\n"
+        "    close = store.Writer.close\n"
+        "    def held(self):\n"
+        f"        pathlib.Path({str(waiting)!r}).touch()\n"
+        f"        while not pathlib.Path({str(go)!r}).exists():\n            time.sleep(0.05)\n"
+        "        return close(self)\n"
+        "    store.Writer.close = held\n")
     set_params(repo, {"encode": {"dtype": "float32"}})
-    env = dict(os.environ, PYTHONPATH=f"{hook}{os.pathsep}{repo / 'src'}", DVC_NO_ANALYTICS="1",
+    env = dict(os.environ, PYTHONPATH=str(repo / "src"), DVC_NO_ANALYTICS="1", HOLD_ENCODE="1",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     dvc = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "encode"], cwd=repo, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not waiting.exists() and dvc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    try:
+        while not waiting.exists() and dvc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        hook.unlink()  # read at the orphan's start: no other process sees it
     assert waiting.exists(), "encode never reached its store's index"
     orphan = next(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _runs_encode(p, repo))
     dvc.send_signal(signal.SIGKILL)  # DVC only: its encode goes on
@@ -525,11 +532,19 @@ def test_a_stage_that_outlives_its_dvc_run_cannot_change_the_cache(repo, first_r
     assert "encode" in again.stdout
     assert (repo / "data/encoded/store.json").stat().st_nlink == 2  # the workspace's store is the cache's
     go.touch()
-    while Path(f"/proc/{orphan}").exists() and time.monotonic() < deadline:
+    while not _ended(orphan) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not Path(f"/proc/{orphan}").exists(), "the orphan never finished"
+    assert _ended(orphan), "the orphan never finished"
     assert cache_objects_match_their_names(repo)
     assert not list((repo / "data").glob(".encoded.*"))  # nothing left beside the output
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie that no parent reaps (an orphan's parent was killed)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def _runs_encode(proc: Path, repo: Path) -> bool:
