@@ -1,7 +1,8 @@
 """evaluate: build models/asr (the trained model with its tuned LM decoder), load it as a user would,
 transcribe every test clip greedily and with the LM, analyse the errors, write the model card.
 
-The headline WER/CER is the LM's when there is one. Test transcripts are scored as they are,
+The headline WER/CER is the LM's when there is one; CER leads for text written without spaces
+(evaluate.headline). Test transcripts are scored as they are,
 even with characters the vocabulary lacks. With the phone target the score is the PER
 (greedy: the LM is a word model), TIMIT's after folding its phones to the standard 39.
 """
@@ -15,7 +16,7 @@ from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from ctc_asr import card, decoding, params, tables, vocab
 from ctc_asr.errors import exit_on_user_error
-from ctc_asr.evaluation import analyse, phone_rates
+from ctc_asr.evaluation import analyse, headline_rate, phone_rates
 from ctc_asr.inference import greedy_text, logits
 from ctc_asr.model import SCRATCH, device
 from ctc_asr.outputs import clear, replacing, write_json
@@ -54,7 +55,7 @@ def transcribe(network, processor, clips, cfg: params.Params, audio_seconds: flo
     return decoded, timing
 
 
-def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: dict, folder: Path) -> None:
+def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, judged_by: str, tuned: dict, folder: Path) -> None:
     splits = encoded.index.groupby("split")
     corpus = {"source": cfg.data.source, **{f"{s} utterances": int(n) for s, n in splits.size().items()},
               **{f"{s} hours": round(float(x) / 3600, 3) for s, x in splits["seconds"].sum().items()},
@@ -70,9 +71,10 @@ def write_card(cfg: params.Params, encoded: Store, side_by_side: dict, tuned: di
               **{k: counts[k] for k in ("sentences", "words", "vocabulary")},
               "alpha (LM weight)": tuned["alpha"], "beta (word bonus)": tuned["beta"], "beam width": cfg.decode.beam_width}
     pretrained = None if cfg.model.pretrained == SCRATCH else cfg.model.pretrained
-    metadata = card.card_data(cfg.data, pretrained, cfg.evaluate.license, side_by_side)
+    metadata = card.card_data(cfg.data, pretrained, cfg.evaluate.license, side_by_side,
+                              card.language_of(cfg.data, cfg.normalize.language))
     settings = {name: getattr(cfg, name).model_dump() for name in ("model", "train", "filter")}
-    (folder / "README.md").write_text(card.model_card(metadata, str(OUT), corpus, results, lm, settings))
+    (folder / "README.md").write_text(card.model_card(metadata, str(OUT), corpus, results, judged_by, lm, settings))
 
 
 def scored_texts(cfg: params.Params, references: list[str], decoded: dict) -> tuple[list[str], dict]:
@@ -109,21 +111,25 @@ def main() -> None:
             tables.write(table, details / f"by_{name}.tsv")
         tables.write(result.top_errors, details / "top_errors.tsv")
         tables.write(result.confusions, details / "confusions.tsv")
+        train_texts = encoded.index.loc[encoded.index["split"] == "train", "text"]
+        judged_by = "per" if phones else headline_rate(cfg.evaluate.headline, train_texts)
+        rates = ["per"] if phones else ["cer", "wer"] if judged_by == "cer" else ["wer", "cer"]  # the headline first
         # the headline decoding is scored by analyse; the other one here
-        rates = ["per"] if phones else ["wer", "cer"]
         totals = {name: result.totals if name == headline else score(references, texts)[0] for name, texts in decoded.items()}
         side_by_side = {name: {r: (phone_rates(t) if phones else t)[r] for r in rates} for name, t in totals.items()}
         known = processor.tokenizer.get_vocab()
         unseen = sum(bool(vocab.unseen([t], known, cfg.target)) for t in test["text"])
         durations = result.groups["duration"].set_index("duration")
         write_json(METRICS, {
-            **result.totals, "decoding": headline, **side_by_side,
+            # "headline" only where it is not the usual one (WER, PER): eval.json files without it, the default
+            # run's included, stay as they were
+            **result.totals, "decoding": headline, **({"headline": judged_by} if judged_by == "cer" else {}), **side_by_side,
             "utterances": len(test), f"utterances_with_unseen_{'phones' if phones else 'characters'}": unseen,
             "audio_seconds": round(audio_seconds, 2), "device": str(network.device),
             "by_duration": durations[["utterances", *rates]].to_dict("index"),
         })
         write_json(TIMING, timing)
-        write_card(cfg, encoded, side_by_side, tuned, asr)
+        write_card(cfg, encoded, side_by_side, judged_by, tuned, asr)
     shown = ", ".join(f"{name} " + " ".join(f"{r.upper()} {v[r]:.3f}" for r in rates) for name, v in side_by_side.items())
     print(f"evaluate: {shown} on {len(test)} test utterances "
           f"({1 / timing.get('lm_real_time_factor', timing['greedy_real_time_factor']):.0f}x real time) -> {OUT}; "

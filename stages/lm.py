@@ -6,6 +6,7 @@ from pathlib import Path
 from ctc_asr import corpus, lm, params
 from ctc_asr.errors import exit_on_user_error
 from ctc_asr.outputs import clear, replacing, write_json
+from ctc_asr.text import normalizer
 
 TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/lm"), Path("metrics/lm.json")
 ARPA, UNIGRAMS = "lm.arpa", "unigrams.txt"
@@ -15,18 +16,19 @@ ARPA, UNIGRAMS = "lm.arpa", "unigrams.txt"
 def main() -> None:
     clear(OUT)
     cfg = params.load()
-    why = "lm.order is 0" if cfg.lm.order == 0 else "the target is phones" if cfg.target == "phones" else None
-    if why:  # the LM is a word model: phones are decoded greedily
+    frame = corpus.read(TRANSCRIPTS)
+    train = frame.loc[frame["split"] == "train", "text"].tolist()
+    why = lm.why_none(cfg.lm.order, cfg.target, train, cfg.lm.text)
+    if why:  # the LM is a word model: phones, and text without words, are decoded greedily
         with replacing(OUT) as folder:
             folder.mkdir()
             (folder / "none").write_text(f"{why}: no language model, greedy decoding\n")
         write_json(METRICS, {"order": 0})
         print(f"lm: {why}, no language model (decoding stays greedy)")
         return
-    frame = corpus.read(TRANSCRIPTS)
-    sentences = [text.split() for text in frame.loc[frame["split"] == "train", "text"]]
+    sentences = [text.split() for text in train]
     if cfg.lm.text:
-        sentences = list(chain(sentences, lm.text_file_sentences(cfg.lm.text, cfg.normalize.chars_to_ignore)))
+        sentences = list(chain(sentences, lm.text_file_sentences(cfg.lm.text, normalizer(cfg.normalize))))
     model = lm.estimate(sentences, cfg.lm.order)
     with replacing(OUT) as folder:
         folder.mkdir()

@@ -1,4 +1,4 @@
-"""normalize: the transcripts the model learns: words cleaned (ignored characters, case, spaces), or the
+"""normalize: the transcripts the model learns: words cleaned (Unicode form, ignored characters, case, spaces), or the
 phones download recorded (target: phones); empty ones fail or are dropped."""
 
 from pathlib import Path
@@ -7,7 +7,7 @@ from ctc_asr import corpus, params
 from ctc_asr.errors import BadInput, UserError, exit_on_user_error
 from ctc_asr.outputs import clear, write_json
 from ctc_asr.rejects import Rejects
-from ctc_asr.text import normalize, normalize_phones
+from ctc_asr.text import normalize_phones, normalizer
 
 MANIFEST, OUT, METRICS = Path("data/raw/manifest.tsv"), Path("data/text/transcripts.tsv"), Path("metrics/normalize.json")
 REJECTS = Path("metrics/rejects/normalize.tsv")
@@ -24,7 +24,8 @@ def main() -> None:
                             "(manifest, hub: name the column in data.<source>.phones_column)")
         texts = [normalize_phones(p) for p in frame["phones"]]
     else:
-        texts = [normalize(t, cfg.normalize.chars_to_ignore) for t in frame["text"]]
+        clean = normalizer(cfg.normalize)
+        texts = [clean(t) for t in frame["text"]]
     frame = frame.assign(raw_text=frame["text"], text=texts)
     empty = frame["text"] == ""
     rejects = Rejects(cfg.data.on_error)

@@ -89,3 +89,56 @@ def test_unreadable_audio_raises_user_error_naming_the_file(tmp_path, make):
     make(path)
     with pytest.raises(UserError, match=path.name):
         audio.load(path, 16000)
+
+
+def forged_flac(path, claimed_frames: int, rate: int = 16000) -> np.ndarray:
+    """One real second of FLAC whose STREAMINFO claims `claimed_frames` frames; returns the real samples."""
+    source = sine(440, rate, 1.0)
+    sf.write(path, source, rate, format="FLAC", subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    # "fLaC", a 4-byte block header, then STREAMINFO: the total frame count is the low 36 bits of bytes 18-25
+    field = int.from_bytes(data[18:26], "big")
+    data[18:26] = ((field >> 36 << 36) | claimed_frames).to_bytes(8, "big")
+    path.write_bytes(data)
+    assert sf.info(path).frames == claimed_frames
+    return source
+
+
+def test_a_header_claiming_more_than_the_file_can_hold_is_one_line_naming_it(tmp_path):
+    path = tmp_path / "forged.flac"
+    forged_flac(path, 866 * 3600 * 16000)  # 866 hours in some 30 KB: 256 GiB of samples if believed
+    for read in (audio.probe, lambda p: audio.load(p, 16000), lambda p: next(audio.stream(p, 16000))):
+        with pytest.raises(UserError, match=rf"{path.name}: header claims more audio than the file can hold") as error:
+            read(path)
+        assert "\n" not in str(error.value)
+
+
+def test_a_lying_header_within_the_bound_is_read_in_blocks_not_allocated(tmp_path, monkeypatch):
+    import tracemalloc
+
+    path = tmp_path / "forged.flac"
+    forged_flac(path, 500_000_000)  # 2 GB of float32 samples if believed
+    monkeypatch.setattr(audio, "MAX_SAMPLES_PER_BYTE", 10**9)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=rf"{path.name}: not readable audio"):  # the data ends early, as in a cut file
+            audio.load(path, 16000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20
+
+
+def test_streamed_blocks_are_the_whole_files_samples_exactly(tmp_path, monkeypatch):
+    """Read and resampled a block at a time, as one piece before: the encoded store must not change."""
+    import soxr
+
+    path = tmp_path / "stereo.flac"
+    stereo = np.stack([sine(200, 22050, 3.3, 0.6), sine(900, 22050, 3.3, 0.3)], axis=1)
+    sf.write(path, stereo, 22050, format="FLAC", subtype="PCM_16")
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 1000)
+    blocks = list(audio.stream(path, 16000))
+    assert len(blocks) > 50
+    whole = soxr.resample(sf.read(path, dtype="float32")[0].mean(axis=1), 22050, 16000, quality="HQ")
+    np.testing.assert_array_equal(np.concatenate(blocks), whole)
+    np.testing.assert_array_equal(audio.load(path, 16000), whole)

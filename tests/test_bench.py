@@ -65,3 +65,11 @@ def test_every_conv_variant_computes_hfs_convolution_and_a_wrong_one_is_caught()
     checked = conv_kernels.compare("wrong", wrong, lambda v: (lambda: v(weight, x, 2)), [x, weight],
                                    torch.randn(2, 8, 24), cpu, repeats=1)
     assert [r["matches"] for r in checked] == [True, False]
+
+
+def test_encode_formats_prints_a_row_per_format():
+    done = subprocess.run([sys.executable, str(BENCH / "encode_formats.py"), "--clips", "4", "--seconds", "1",
+                           "--repeats", "1"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| FLAC", "| MP3"))]
+    assert len(rows) == 3 and all(float(row.split("|")[3].replace(",", "")) > 0 for row in rows)

@@ -10,10 +10,10 @@ DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # 
 TEST = {"lm": {"wer": 0.21, "cer": 0.07}, "greedy": {"wer": 0.3, "cer": 0.09}}
 
 
-def written(tmp_path, data, lm=None) -> ModelCard:
-    metadata = card.card_data(data, "facebook/wav2vec2-base", "apache-2.0", TEST)
+def written(tmp_path, data, lm=None, test=TEST, headline="wer", language=None) -> ModelCard:
+    metadata = card.card_data(data, "facebook/wav2vec2-base", "apache-2.0", test, card.language_of(data, language))
     text = card.model_card(metadata, "models/asr", {"source": data.source, "train utterances": 3696},
-                           {"test WER, lm": 0.21}, lm, {"train": {"learning_rate": 0.0001}})
+                           {"test WER, lm": 0.21}, headline, lm, {"train": {"learning_rate": 0.0001}})
     (tmp_path / "README.md").write_text(text)
     return ModelCard.load(tmp_path / "README.md")
 
@@ -45,3 +45,28 @@ def test_timit_names_its_test_set_and_the_body_has_the_facts(tmp_path):
 def test_without_an_lm_the_card_says_greedy(tmp_path):
     loaded = written(tmp_path, DATA)
     assert "## Language model" not in loaded.text and "greedy CTC decoding" in loaded.text
+
+
+def test_the_language_is_the_params_one_or_english_for_the_english_corpora(tmp_path):
+    assert written(tmp_path, DATA).data.language == "en"  # synthetic: eSpeak's English voices
+    assert "# wav2vec2 CTC speech recogniser (English, characters)" in written(tmp_path, DATA).text
+    manifest = DATA.replace(source="manifest", manifest=DATA.manifest.replace(path="corpus.csv"))
+    assert written(tmp_path, manifest).data.language is None  # your recordings: unnamed unless normalize.language
+    turkish = written(tmp_path, manifest, language="tr")
+    assert turkish.data.language == "tr" and "# wav2vec2 CTC speech recogniser (tr, characters)" in turkish.text
+
+
+def test_a_cer_headline_comes_first_and_the_card_says_why(tmp_path):
+    test = {"greedy": {"cer": 0.3, "wer": 1.0}}
+    loaded = written(tmp_path, DATA, test=test, headline="cer")
+    assert loaded.data.metrics == ["cer", "wer"] and loaded.data.eval_results[0].metric_type == "cer"
+    assert "CER is the headline rate" in loaded.text
+    assert "CER is the headline rate" not in written(tmp_path, DATA).text
+
+
+def test_every_source_names_its_dataset_and_librispeech_its_test_subset(tmp_path):
+    for source in set(params.DataParams.model_fields["source"].annotation.__args__) - {"hub"}:  # hub: data.hub.name
+        assert card.dataset_of(DATA.model_copy(update={"source": source}))["dataset_type"]  # no KeyError
+    librispeech = DATA.replace(source="librispeech", librispeech=DATA.librispeech.replace(root="/x", test_subset="test-other"))
+    loaded = written(tmp_path, librispeech)
+    assert {r.dataset_split for r in loaded.data.eval_results} == {"test-other"} and loaded.data.language == "en"

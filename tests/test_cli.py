@@ -157,6 +157,25 @@ def test_gate_command_passes_equal_metrics_and_fails_a_rise(tmp_path, monkeypatc
     assert capsys.readouterr().err.strip() == "error: no-such-branch: not a git commit, branch or tag here"
 
 
+def test_gate_command_judges_cer_alone_where_it_is_the_headline(tmp_path, monkeypatch, capsys):
+    project = Path(__file__).resolve().parents[1]
+    shutil.copy(project / "params.yaml", tmp_path / "params.yaml")
+    metrics = tmp_path / "metrics" / "eval.json"
+    metrics.parent.mkdir()
+    metrics.write_text(json.dumps({"wer": 0.9, "cer": 0.2, "headline": "cer"}))
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "baseline"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    metrics.write_text(json.dumps({"wer": 1.0, "cer": 0.2, "headline": "cer"}))  # WER of unspaced text: noise
+    main(["gate", "HEAD"])
+    out = capsys.readouterr().out
+    assert "| wer |" not in out and "| cer | 0.2 | 0.2 | +0.0000 |" in out and "gate: passed (CER against HEAD" in out
+    metrics.write_text(json.dumps({"wer": 0.9, "cer": 0.3, "headline": "cer"}))
+    with pytest.raises(SystemExit) as exited:
+        main(["gate", "HEAD"])
+    assert exited.value.code == 1 and "cer rose from 0.2 to 0.3" in capsys.readouterr().err
+
+
 
 @pytest.mark.parametrize("what, says", [("folder", "is a directory"),
                                         ("link", "not a regular file (character device /dev/zero)")])

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from ctc_asr.evaluation import PREDICTION_COLUMNS, analyse
+from ctc_asr.evaluation import PREDICTION_COLUMNS, analyse, headline_rate
 
 
 @pytest.fixture
@@ -31,3 +31,13 @@ def test_top_errors_list_words_and_characters(test_split):
     assert result.top_errors.values.tolist() == [["word", "substitution", "cat", "bat", 1],
                                                  ["char", "substitution", "c", "b", 1]]
     assert result.confusions.values.tolist() == [["c", "b"]]
+
+
+@pytest.mark.parametrize(("setting", "train_texts", "rate"), [
+    ("auto", ["hello world", "a cat sat"], "wer"),
+    ("auto", ["今天天气很好", "我们去公园", "he said"], "cer"),
+    ("wer", ["今天天气很好"], "wer"),     # asked for: kept
+    ("cer", ["hello world"], "cer"),
+])
+def test_the_headline_rate_is_cer_for_text_written_without_spaces(setting, train_texts, rate):
+    assert headline_rate(setting, train_texts) == rate

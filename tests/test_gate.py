@@ -50,3 +50,19 @@ def test_table_shows_both_sides_and_the_change():
     lines = gate.table({"wer": 0.5}, {"wer": 0.4, "cer": 0.2}, ["wer", "cer"], "main").splitlines()
     assert lines[0] == "| metric | main | workspace | change |"
     assert lines[2] == "| wer | 0.5 | 0.4 | -0.1000 |" and lines[3] == "| cer | None | 0.2 | - |"
+
+
+def test_wer_and_cer_are_gated_unless_cer_is_the_headline():
+    assert gate.gated_rates({"wer": 0.3, "cer": 0.1}) == ["wer", "cer"]  # eval.json before headlines: WER
+    assert gate.gated_rates({"wer": 0.9, "cer": 0.1, "headline": "cer"}) == ["cer"]
+
+
+def test_a_phone_run_is_gated_by_its_per():
+    assert gate.gated_rates({"per": 0.25, "greedy": {"per": 0.25}, "utterances": 9}) == ["per"]
+    assert gate.regressions({"per": 0.25}, {"per": 0.3}, {"per": 0.02}) == [
+        "per rose from 0.25 to 0.3 (+0.0500, allowed +0.02)"]
+    # text without spaces: a WER that jumps (a word is a whole utterance) fails nothing; CER still does
+    old, new = {"wer": 0.8, "cer": 0.10}, {"wer": 1.0, "cer": 0.10, "headline": "cer"}
+    names = gate.gated_rates(new)
+    assert gate.regressions(old, new, {n: LIMITS[n] for n in names}) == []
+    assert gate.regressions(old, {**new, "cer": 0.2}, {n: LIMITS[n] for n in names}) != []

@@ -175,3 +175,12 @@ def test_streaming_gives_the_same_manifest_without_converting_the_dataset(datase
     whole = hub(dataset, tmp_path / "whole", limit=2)
     assert list(cache.rglob("*.arrow"))  # (what a download without streaming leaves behind)
     assert len(streamed) == 5 and streamed.equals(whole)
+
+
+def test_a_test_split_whose_every_clip_is_rejected_is_named(tmp_path):
+    folder = tmp_path / "no_test"
+    write_split(folder, "train", ITEMS["train"])
+    write_split(folder, "validation", ITEMS["validation"])
+    write_split(folder, "test", [("broken.flac", "BAD", 0, 0, "Corrupt.", "eve")])
+    with pytest.raises(UserError, match=r"data.source hub: no test clips \(all 1 listed were rejected\)"):
+        hub(folder, tmp_path / "out", Rejects("skip"))

@@ -5,7 +5,7 @@ import pytest
 
 from ctc_asr import lm
 from ctc_asr.sources.synthetic import load_sentences
-from ctc_asr.text import normalize
+from ctc_asr.text import normalize, normalizer
 
 
 def kenlm_model(sentences, order, tmp_path):
@@ -70,3 +70,27 @@ def test_seen_text_scores_above_shuffled_text(tmp_path):
 def test_order_below_one_is_refused():
     with pytest.raises(ValueError, match="order"):
         lm.estimate([["a"]], 0)
+
+
+MANDARIN = ["今天天气很好", "我们去公园", "他是老师"]
+
+
+@pytest.mark.parametrize(("order", "target", "text", "why"), [
+    (0, "words", None, "lm.order is 0"),
+    (4, "phones", None, "the target is phones"),
+    (4, "words", None, "the training transcripts are written without spaces"),
+])
+def test_no_word_lm_and_why(order, target, text, why):
+    assert lm.why_none(order, target, MANDARIN, text).startswith(why)
+
+
+def test_a_word_lm_for_spaced_text_or_a_segmented_text_given():
+    assert lm.why_none(4, "words", ["a cat sat", "the dog"], None) is None
+    assert lm.why_none(4, "words", MANDARIN, "segmented.txt") is None  # the user's words: lm.text
+
+
+def test_lm_text_is_normalized_as_the_transcripts_are(tmp_path, defaults):
+    path = tmp_path / "text.txt"
+    path.write_text("«Un CAFE\u0301», s’il vous plaît !\n\n今天 天气 很 好。\n", encoding="utf-8")
+    assert list(lm.text_file_sentences(path, normalizer(defaults.normalize))) == [
+        ["un", "caf\u00e9", "s'il", "vous", "plaît"], ["今天", "天气", "很", "好"]]

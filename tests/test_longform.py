@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from ctc_asr import inference, model
+from ctc_asr import decoding, inference, lm, model
 from ctc_asr.geometry import output_frames
-from ctc_asr.longform import Chunking, recording_logits, stitch, words_with_times
+from ctc_asr.longform import Chunking, chunks, recording_logits, segments, stitch, streamed_logits, words_with_times
 
 FRAME = 320
 
@@ -74,3 +74,93 @@ def test_two_delimiters_in_a_row_give_one_space(tiny_config, tokenizer):
     text, words = words_with_times(network, processor, scores, 16000)
     assert text == inference.greedy_text(processor, scores) == "a cat"
     assert [w["word"] for w in words] == ["a", "cat"]
+
+
+@pytest.mark.parametrize("length", [0, 100, 3200, 6400, 6401, 32000, 100_001])
+@pytest.mark.parametrize("block", [1, 999, 4096, 200_000])
+def test_chunks_from_blocks_are_those_starts_places(length, block):
+    chunking = Chunking(samples=20 * FRAME, overlap=4 * FRAME, frame=FRAME)
+    recording = np.arange(length, dtype=np.float32)
+    placed = list(chunks((recording[i:i + block] for i in range(0, length, block)), chunking))
+    assert [s for s, _ in placed] == chunking.starts(length)
+    for start, samples in placed:
+        np.testing.assert_array_equal(samples, recording[start:start + chunking.samples])
+
+
+def test_logits_streamed_from_blocks_are_the_whole_recordings(tiny_config, tokenizer):
+    network, _ = tiny_model(tiny_config, tokenizer)
+    clip = np.random.default_rng(0).standard_normal(16000 * 5 + 77).astype(np.float32)
+    chunking = Chunking.of(network, 16000, 1.0, 0.2)
+    whole = recording_logits(network, clip, chunking, batch_size=3)
+    streamed = torch.cat(list(streamed_logits(network, np.array_split(clip, 13), chunking, batch_size=3)))
+    assert torch.allclose(streamed, whole, atol=1e-5)
+
+
+def test_logits_stream_before_the_recording_is_read(tiny_config, tokenizer):
+    """What is held does not grow with the recording: the first frames come after a batch's worth of audio."""
+    network, _ = tiny_model(tiny_config, tokenizer)
+    read = []
+
+    def endless():
+        while True:
+            read.append(1600)
+            yield np.zeros(1600, np.float32)
+
+    next(streamed_logits(network, endless(), Chunking.of(network, 16000, 1.0, 0.2), batch_size=2))
+    assert sum(read) <= 3 * 16000
+
+
+def one_hot(tokenizer, frames: list, vocab_size: int, scale: float = 1.0) -> torch.Tensor:
+    """Logits spelling `frames` (a token per frame, None for blank)."""
+    ids = [tokenizer.pad_token_id if f is None else tokenizer.convert_tokens_to_ids(f) for f in frames]
+    return scale * torch.nn.functional.one_hot(torch.tensor(ids), vocab_size).float()
+
+
+def test_segments_are_cut_in_the_middle_of_the_longest_pause_in_their_last_half(tokenizer):
+    frames = list("hello") + [None] * 3 + list("cat") + [None] * 7 + list("dog") + [None] * 2 + list("sat")
+    scores = one_hot(tokenizer, frames, len(tokenizer))
+    quiet = [tokenizer.pad_token_id]
+    cut = segments([scores[:4], scores[4:13], scores[13:]], quiet, most=20)
+    (first, a), (second, b) = list(cut)
+    assert (first, len(a)) == (0, 11 + 3) and second == 14  # the middle of the 7 blanks after "cat"
+    assert torch.equal(torch.cat([a, b]), scores)
+    # no quiet frame at all: fixed pieces
+    speech = one_hot(tokenizer, list("hello") * 5, len(tokenizer))
+    assert [(f, len(s)) for f, s in segments([speech], quiet, most=10)] == [(0, 10), (10, 10), (20, 5)]
+
+
+@pytest.fixture
+def processor_with_lm(tmp_path, tiny_config, tokenizer):
+    from transformers import Wav2Vec2ProcessorWithLM
+
+    _, processor = tiny_model(tiny_config, tokenizer)
+    sentences = [s.split() for s in ["hello world", "a cat sat", "the dog ran", "hello a cat"]]
+    model_ = lm.estimate(sentences, 3)
+    lm.write_arpa(model_, tmp_path / decoding.ARPA)
+    (tmp_path / decoding.UNIGRAMS).write_text("".join(w + "\n" for w in model_.words))
+    beam = decoding.decoder(processor, tmp_path, alpha=0.5, beta=1.0)
+    return Wav2Vec2ProcessorWithLM(processor.feature_extractor, processor.tokenizer, beam)
+
+
+@pytest.mark.parametrize("with_lm", [False, True], ids=["greedy", "lm"])
+def test_a_two_piece_decode_shifts_word_times_by_the_segments_start(tiny_config, tokenizer, processor_with_lm, with_lm):
+    network, processor = tiny_model(tiny_config, tokenizer)
+    processor = processor_with_lm if with_lm else processor
+    spoken = ["h", "e", None, "l", None, "l", "o", "|", "w", "o", "r", "l", "d", "|"] + [None] * 40 + list("a|cat")
+    scores = one_hot(tokenizer, spoken, network.config.vocab_size, scale=20.0)
+    one_piece = words_with_times(network, processor, scores, 16000, segment_seconds=10.0)
+    two_pieces = words_with_times(network, processor, scores, 16000, segment_seconds=0.02 * 40)
+    assert len(list(segments([scores], [tokenizer.pad_token_id], 40))) == 2
+    assert one_piece[0] == two_pieces[0] == "hello world a cat"
+    assert two_pieces[1] == one_piece[1]
+    assert [w["start"] for w in two_pieces[1]] == pytest.approx([0.0, 8 * 0.02, 54 * 0.02, 56 * 0.02])
+    assert two_pieces[1][-1]["end"] == pytest.approx(59 * 0.02)
+
+
+def test_a_short_clips_text_is_the_one_piece_beam_search(tiny_config, tokenizer, processor_with_lm):
+    network, _ = tiny_model(tiny_config, tokenizer)
+    clip = np.random.default_rng(1).standard_normal(16000 * 4).astype(np.float32)
+    scores = inference.logits(network, [clip])[0]
+    text, words = words_with_times(network, processor_with_lm, scores, 16000)
+    assert text == inference.single_spaced(processor_with_lm.decode(scores.numpy(), beam_width=50).text)
+    assert [w["word"] for w in words] == text.split()

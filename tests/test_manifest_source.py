@@ -243,7 +243,7 @@ def test_without_dev_rows_dev_speakers_are_held_out_of_train(tmp_path, folder):
 
 @pytest.mark.parametrize("speakers, match", [(["a", None, "b"], "without a speaker"), (["a", "a", "a"], "data.dev_speakers")])
 def test_without_dev_rows_a_hold_out_that_cannot_work_is_named(tmp_path, folder, speakers, match):
-    rows = speakers_rows(folder, ["train"] * 3, speakers)
+    rows = speakers_rows(folder, ["train"] * 3 + ["test"], [*speakers, "t"])  # a test row: no split may be missing
     with pytest.raises(UserError, match=match):
         download_manifest(write_manifest(folder / "list.csv", rows), tmp_path / "out")
 
@@ -365,3 +365,10 @@ def test_audio_bytes_written_onto_a_full_disk_name_the_file(tmp_path, monkeypatc
     listed = [dict(id="x", split="train", speaker="a", text="hello", dest="train/x.flac", data=b"fLaC")]
     with pytest.raises(UserError, match=rf"^{re.escape(str(tmp_path / 'audio/train/x.flac'))}: no space left on device"):
         collect(listed, tmp_path, Rejects("skip"), MAX_SECONDS, copy=True)
+
+
+@pytest.mark.parametrize("splits, missing", [(["train", "dev", None], "test"), (["test", "dev", "test"], "train")])
+def test_a_manifest_without_a_split_says_which(tmp_path, folder, splits, missing):
+    rows = speakers_rows(folder, splits, ["a", "b", "c"])
+    with pytest.raises(UserError, match=rf"data.source manifest: no {missing} clips \(the source lists none\)"):
+        download_manifest(write_manifest(folder / "list.csv", rows), tmp_path / "out")

@@ -125,7 +125,8 @@ def test_replace_validates_the_changes():
         train.replace(epochs=-1)
 
 
-@pytest.mark.parametrize("source, key", [("timit", "root"), ("hub", "name"), ("manifest", "path")])
+@pytest.mark.parametrize("source, key", [("timit", "root"), ("hub", "name"), ("manifest", "path"),
+                                         ("librispeech", "root"), ("common_voice", "root")])
 def test_source_without_its_required_key_is_rejected(source, key):
     with pytest.raises(UserError, match=rf"{source}\.{key}") as error:
         params.parse(repo_params(data={"source": source}))
@@ -133,7 +134,8 @@ def test_source_without_its_required_key_is_rejected(source, key):
 
 
 @pytest.mark.parametrize("source, key, value", [("timit", "root", "/corpora/timit"), ("hub", "name", "org/set"),
-                                                ("manifest", "path", "list.csv")])
+                                                ("manifest", "path", "list.csv"), ("librispeech", "root", "/corpora/ls"),
+                                                ("common_voice", "root", "/corpora/cv/en")])
 def test_source_with_its_required_key_is_accepted(source, key, value):
     raw = repo_params(data={"source": source})
     raw["data"][source][key] = value
@@ -212,3 +214,19 @@ def test_the_architecture_defaults_are_wav2vec2s():
 
     config = Wav2Vec2Config().to_dict()
     assert {name: config[name] for name in params.WAV2VEC2_DEFAULTS} == params.WAV2VEC2_DEFAULTS
+
+
+@pytest.mark.parametrize("language", ["tr", "zh-CN", "yue", None])
+def test_a_language_is_an_iso_639_code_optionally_tagged(language):
+    assert params.parse(repo_params(normalize={"language": language})).normalize.language == language
+
+
+@pytest.mark.parametrize(("key", "value"), [("language", "Turkish"), ("unicode", "NFD"), ("language", "TR")])
+def test_a_normalize_setting_outside_its_choices_is_named(key, value):
+    with pytest.raises(UserError, match=rf"normalize\.{key}"):
+        params.parse(repo_params(normalize={key: value}))
+
+
+def test_the_headline_rate_is_one_of_wer_cer_auto():
+    with pytest.raises(UserError, match=r"evaluate\.headline"):
+        params.parse(repo_params(evaluate={"headline": "per"}))

@@ -395,6 +395,8 @@ def test_the_phone_target_runs_end_to_end_from_normalize_and_scores_per(repo, fi
     done = run(repo, sys.executable, "-m", "ctc_asr", "transcribe", "--model", "models/asr", "--format", "json", str(clip))
     line = json.loads(done.stdout)
     assert set(line["text"].split()) <= set(tokens) and [w["word"] for w in line["words"]] == line["text"].split()
+    gated = run(repo, sys.executable, "-m", "ctc_asr", "gate", "HEAD", check=False)  # judged by its PER
+    assert gated.returncode == 0 and "| per |" in gated.stdout and "gate: passed (PER" in gated.stdout
 
 
 def test_bad_params_stop_a_stage_with_one_line(repo, first_run):

@@ -184,3 +184,15 @@ def test_a_broken_phn_file_is_named(tree, tmp_path):
     next(tree.rglob("SI1027.PHN")).write_text("0 100 h#\n100 200 not-a-phone\n")
     with pytest.raises(UserError, match=r"SI1027.PHN: line 2"):
         timit(tree, tmp_path / "out")
+
+
+def test_core_test_set_without_the_core_speakers_stops_naming_the_fix(tree, tmp_path):
+    (tree / "TEST" / "DR1" / "FELC0").rename(tree / "TEST" / "DR1" / "MYYY0")  # the tree's one core test speaker
+    with pytest.raises(UserError) as error:
+        timit(tree, tmp_path / "out", test_set="core")
+    assert "lacks all 24 core test speakers" in str(error.value) and "data.timit.test_set: full" in str(error.value)
+
+
+def test_core_test_set_with_some_core_speakers_warns_of_the_missing(tree, tmp_path, capsys):
+    timit(tree, tmp_path / "out", test_set="core")
+    assert "lacks 23 of the 24 core test and 49 of the 50 standard dev speakers" in capsys.readouterr().err

@@ -1,5 +1,7 @@
-"""Audio loading: any format libsndfile reads, mixed to mono, resampled with soxr."""
+"""Audio loading: any format libsndfile reads, mixed to mono, resampled with soxr, a block at a time."""
 
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +9,23 @@ import soundfile as sf
 import soxr
 
 from . import pcm
-from .errors import BadInput
+from .errors import BadInput, UserError
+
+# libsndfile decodes MP3 from 1.1 on. soundfile's wheels bundle one that does and use it before the system's;
+# without a wheel for the platform, soundfile loads the system's libsndfile (Ubuntu 22.04's is 1.0.31).
+MP3_FIX = ("soundfile's wheels (0.12 on; Linux x86-64 and ARM64, macOS, Windows) bundle one that can: "
+           "pip install --force-reinstall 'soundfile>=0.12'; elsewhere install libsndfile 1.1 or later "
+           "(docs/data.md, Common Voice)")
+
+BLOCK_FRAMES = 1 << 16  # read at a time, so memory for reading does not grow with the file
+# What a header may claim, in samples (frames x channels) per byte of file. Digital silence is the most
+# compressible audio: about 340 a byte in FLAC as libsndfile writes it, under 7,300 with FLAC's largest blocks.
+MAX_SAMPLES_PER_BYTE = 20_000
+
+
+@functools.cache
+def decodes_mp3() -> bool:
+    return "MP3" in sf.available_formats()
 
 
 def _why(error: Exception) -> str:
@@ -22,29 +40,50 @@ def probe(path: str | Path) -> sf._SoundFileInfo:
         raise BadInput(path, "missing file")
     if path.stat().st_size == 0:
         raise BadInput(path, "empty file")
+    if path.suffix.lower() == ".mp3" and not decodes_mp3():  # the platform's fault, not the file's: stop whatever on_error says
+        raise UserError(f"{path}: this libsndfile ({sf.__libsndfile_version__}) cannot decode MP3; {MP3_FIX}")
     try:
         info = sf.info(path)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         raise BadInput(path, "not readable audio", _why(error)) from None
     if info.frames <= 0:
         raise BadInput(path, "no samples")
+    size = path.stat().st_size
+    if info.frames * info.channels > MAX_SAMPLES_PER_BYTE * size:  # a forged or broken header: don't trust it
+        raise BadInput(path, "header claims more audio than the file can hold",
+                       f"{info.frames} frames of {info.channels} channel(s), {info.frames / info.samplerate / 3600:.1f} h, "
+                       f"in {size} bytes")
     return info
 
 
 def load(path: str | Path, sample_rate: int, dtype: str = "float32") -> np.ndarray:
     """Mono samples at `sample_rate` as `dtype` (see pcm.py); BadInput names the file if it can't be read."""
+    return pcm.convert(np.concatenate(list(stream(path, sample_rate))), dtype)
+
+
+def stream(path: str | Path, sample_rate: int) -> Iterator[np.ndarray]:
+    """Mono float32 samples at `sample_rate` in blocks, read, mixed and resampled a block at a time:
+    concatenated, the very samples of resampling the whole file at once (soxr's stream is exact)."""
     path = Path(path)
-    probe(path)
+    info = probe(path)
+    resampler = (None if info.samplerate == sample_rate else
+                 soxr.ResampleStream(info.samplerate, sample_rate, 1, dtype="float32", quality="HQ"))
+    read = 0
+    for block in _blocks(path):
+        read += len(block)
+        mono = block.mean(axis=1)
+        yield mono if resampler is None else resampler.resample_chunk(mono)
+    if not read:
+        raise BadInput(path, "no samples")
+    if resampler is not None:
+        yield resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+
+
+def _blocks(path: Path) -> Iterator[np.ndarray]:
+    # Read until the data ends, not for as many frames as the header claims.
     try:
-        samples, rate = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as file:
+            while len(block := file.read(BLOCK_FRAMES, dtype="float32", always_2d=True)):
+                yield block
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         raise BadInput(path, "not readable audio", _why(error)) from None
-    if samples.shape[0] == 0:
-        raise BadInput(path, "no samples")
-    return pcm.convert(resample(samples.mean(axis=1), rate, sample_rate), dtype)
-
-
-def resample(samples: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
-    if rate == sample_rate:
-        return np.ascontiguousarray(samples, dtype=np.float32)
-    return soxr.resample(samples, rate, sample_rate, quality="HQ").astype(np.float32, copy=False)

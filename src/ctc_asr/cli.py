@@ -12,8 +12,11 @@ from .errors import UserError, exit_on_user_error, require_regular_file
 
 # transcribe's chunking unless told otherwise (bench/eval_batching.py times these)
 CHUNK_SECONDS, OVERLAP_SECONDS, CHUNKS_PER_BATCH = 20.0, 2.0, 8
+# Beam search's longest piece: long enough that few words lose their LM context at a cut, short enough
+# for a small beam-search cache (bench/longform_memory.py measures memory and time).
+SEGMENT_SECONDS = 30.0
 
-GATED = {"wer": "max_wer_increase", "cer": "max_cer_increase"}
+GATED = {"wer": "max_wer_increase", "cer": "max_cer_increase", "per": "max_per_increase"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
                                                  "on its error rates, apply a params preset.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("transcribe", help="transcribe audio files (any format and rate libsndfile reads)",
-                              description="Transcribe audio files; long recordings go in overlapping chunks.")
+                              description="Transcribe audio files; long recordings go in overlapping chunks and are "
+                                          "decoded in segments, in memory that does not grow with them.")
     run.add_argument("files", nargs="+", metavar="FILE", help="audio files")
     run.add_argument("--model", required=True, metavar="DIR",
                      help="a model directory: models/asr (with the LM, when there is one) or models/ctc")
@@ -36,9 +40,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="overlap of neighbouring chunks (default: %(default)s)")
     run.add_argument("--batch-size", type=int, default=CHUNKS_PER_BATCH,
                      help="chunks per forward pass (default: %(default)s)")
+    run.add_argument("--segment-seconds", type=float, default=SEGMENT_SECONDS,
+                     help="decode in segments of at most this length, cut at pauses, so that memory does not grow "
+                          "with the recording (default: %(default)s)")
     check = commands.add_parser("gate", help="fail when WER or CER rose since a git ref",
                                 description="Compare the workspace's metrics with those committed at REF; exit 1 when "
-                                            "WER or CER rose by more than params.yaml's gate section allows.")
+                                            "WER or CER rose by more than params.yaml's gate section allows (CER "
+                                            "alone where evaluate made it the headline rate).")
     check.add_argument("ref", nargs="?", default="HEAD", help="a commit, branch or tag (default: HEAD)")
     check.add_argument("--metrics", default="metrics/eval.json", help="the metrics file (default: metrics/eval.json)")
     preset = commands.add_parser("preset", help="merge a preset (and key=value settings) into params.yaml",
@@ -53,10 +61,12 @@ def _parser() -> argparse.ArgumentParser:
 def transcribe(args: argparse.Namespace) -> None:
     import torch  # the heavy imports only for the command that needs them
 
-    from .longform import Chunking, recording_logits, words_with_times
+    from .longform import Chunking, streamed_logits, words_with_times
 
-    if args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1 or args.beam_width < 1:
-        raise UserError("--chunk-seconds must be > 0, --overlap-seconds >= 0, --batch-size and --beam-width >= 1")
+    if (args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1 or args.beam_width < 1
+            or args.segment_seconds <= 0):
+        raise UserError("--chunk-seconds and --segment-seconds must be > 0, --overlap-seconds >= 0, --batch-size "
+                        "and --beam-width >= 1")
     for path in args.files:  # a bad file stops us before the model is loaded, not after hours of work
         require_regular_file(path)  # probe would call a folder or a device "missing"
         audio.probe(path)
@@ -64,16 +74,28 @@ def transcribe(args: argparse.Namespace) -> None:
     rate = processor.feature_extractor.sampling_rate
     chunking = Chunking.of(network, rate, args.chunk_seconds, args.overlap_seconds)
     for path in args.files:
-        samples = audio.load(path, rate)
+        blocks = _Counted(audio.stream(path, rate))
         with torch.inference_mode():
-            scores = recording_logits(network, samples, chunking, args.batch_size)
-            text, words = words_with_times(network, processor, scores, rate, args.beam_width)
+            scores = streamed_logits(network, blocks, chunking, args.batch_size)
+            text, words = words_with_times(network, processor, scores, rate, args.beam_width, args.segment_seconds)
         if args.format == "json":
-            line = json.dumps({"file": path, "seconds": round(len(samples) / rate, 3), "text": text, "words": words},
+            line = json.dumps({"file": path, "seconds": round(blocks.samples / rate, 3), "text": text, "words": words},
                               ensure_ascii=False)
         else:
             line = text if len(args.files) == 1 else f"{path}\t{text}"
         print(line, flush=True)
+
+
+class _Counted:
+    """Blocks of samples passed through, counted: the recording's length once they are all read."""
+
+    def __init__(self, blocks):
+        self.blocks, self.samples = blocks, 0
+
+    def __iter__(self):
+        for block in self.blocks:
+            self.samples += len(block)
+            yield block
 
 
 def _load_model(folder: str, with_lm: bool):
@@ -94,13 +116,15 @@ def _load_model(folder: str, with_lm: bool):
 def check_gate(args: argparse.Namespace) -> None:
     limits = params.load().gate
     old, new = gate.metrics_at(args.ref, args.metrics), gate.metrics_here(args.metrics)
-    print(gate.table(old, new, list(GATED), args.ref))
-    problems = gate.regressions(old, new, {name: getattr(limits, key) for name, key in GATED.items()})
+    names = gate.gated_rates(new)
+    print(gate.table(old, new, names, args.ref))
+    problems = gate.regressions(old, new, {name: getattr(limits, GATED[name]) for name in names})
     for problem in problems:
         print(f"gate: {problem}", file=sys.stderr)
     if problems:
         sys.exit(1)
-    print(f"gate: passed (WER and CER against {args.ref} within +{limits.max_wer_increase} / +{limits.max_cer_increase})")
+    print(f"gate: passed ({' and '.join(n.upper() for n in names)} against {args.ref} within "
+          f"{' / '.join(f'+{getattr(limits, GATED[n])}' for n in names)})")
 
 
 def apply_preset(args: argparse.Namespace) -> None:

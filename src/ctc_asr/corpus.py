@@ -53,3 +53,13 @@ def hold_out_dev(frame: pd.DataFrame, speakers: int, source: str) -> pd.DataFram
         raise UserError(f"data.dev_speakers: {speakers} held out of {len(names)} training speakers leaves none to train on")
     dev = train & frame["speaker"].isin(names[:speakers])
     return frame.assign(split=frame["split"].where(~dev, "dev"))
+
+
+def require_splits(frame: pd.DataFrame, listed: dict[str, int], source: str) -> None:
+    """One line naming a split without clips, and why: without it, tune and evaluate would read nothing and exit 0.
+
+    `listed`: clips the source listed per split. A dev split it listed none of is left to `hold_out_dev`."""
+    for split in SPLITS:
+        if not (frame["split"] == split).any() and (split != "dev" or listed.get(split)):
+            why = f"all {listed[split]} listed were rejected" if listed.get(split) else "the source lists none"
+            raise UserError(f"data.source {source}: no {split} clips ({why}); every source must give train, dev and test")

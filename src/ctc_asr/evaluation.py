@@ -4,11 +4,13 @@ Transcripts are words, scored as WER and CER, or space-separated phones, scored 
 phone error rate (PER: jiwer's word error rate over phones), with no character rate.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .scoring import by_group, duration_buckets, error_pairs, most_frequent, score
+from .text import written_without_spaces
 
 PREDICTION_COLUMNS = ["id", "speaker", "seconds", "reference", "hypothesis", "errors",
                       "substitutions", "deletions", "insertions", "reference_words", "char_errors", "reference_chars"]
@@ -25,6 +27,14 @@ class Analysis:
     groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # "duration", "speaker", ...: rates per value
     top_errors: pd.DataFrame = None    # unit, kind, reference, hypothesis, count
     confusions: pd.DataFrame = None    # one row per character (or phone) error, for a confusion plot
+
+
+def headline_rate(setting: str, train_texts: Iterable[str]) -> str:
+    """The rate a words model is judged by: `setting` (wer, cer), or for auto CER when the training transcripts are
+    written without spaces (a word would be a whole utterance), else WER."""
+    if setting != "auto":
+        return setting
+    return "cer" if written_without_spaces(train_texts) else "wer"
 
 
 def phone_rates(scored: dict | pd.DataFrame) -> dict | pd.DataFrame:

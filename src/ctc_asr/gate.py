@@ -21,6 +21,15 @@ def metrics_here(path: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def gated_rates(metrics: dict) -> list[str]:
+    """The rates a change is judged by: PER for a phone recogniser; else WER and CER, or CER alone where
+    evaluate made it the headline (text written without spaces, whose WER only counts utterances wholly
+    right: noise, not a measure)."""
+    if "per" in metrics:
+        return ["per"]
+    return ["cer"] if metrics.get("headline") == "cer" else ["wer", "cer"]
+
+
 def regressions(old: dict, new: dict, limits: dict[str, float]) -> list[str]:
     """A line for each metric of `limits` that rose from `old` to `new` by more than its limit."""
     problems = []

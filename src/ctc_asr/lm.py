@@ -9,12 +9,12 @@ distribution over the vocabulary and <unk>. No pruning. <s> is context only: nev
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .text import normalize
+from .text import written_without_spaces
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 FALLBACK = (0.5, 1.0, 1.5)  # lmplz --discount_fallback, for orders whose counts of counts leave a gap
@@ -116,14 +116,26 @@ def write_arpa(model: NGramModel, path: Path) -> None:
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 
 
-def text_file_sentences(path: str | Path, chars_to_ignore: str) -> Iterable[list[str]]:
-    """The word lists of a UTF-8 file with one sentence a line, normalized as transcripts are."""
+def why_none(order: int, target: str, train_texts: Iterable[str], text: str | None) -> str | None:
+    """Why no word LM is built (decoding stays greedy), or None: `train_texts` are the training transcripts,
+    `text` is lm.text."""
+    if order == 0:
+        return "lm.order is 0"
+    if target == "phones":
+        return "the target is phones"
+    if text is None and written_without_spaces(train_texts):
+        return "the training transcripts are written without spaces (no words to count; lm.text can give a segmented text)"
+    return None
+
+
+def text_file_sentences(path: str | Path, normalize: Callable[[str], str]) -> Iterable[list[str]]:
+    """The word lists of a UTF-8 file with one sentence a line, normalized as transcripts are (`normalize`)."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"lm.text: {path} is not a file")
     with path.open(encoding="utf-8") as lines:
         for line in lines:
-            words = normalize(line, chars_to_ignore).split()
+            words = normalize(line).split()
             if words:
                 yield words
 

@@ -71,12 +71,42 @@ class ManifestParams(Section):
     phones_column: str | None
 
 
+def _one_split_each(names: list[str | None], what: str) -> None:
+    named = [name for name in names if name is not None]
+    if len(set(named)) < len(named):
+        raise ValueError(f"{what}: each may make one split only (its speakers would be in two)")
+
+
+class LibriSpeechParams(Section):
+    root: str | None
+    train_subsets: list[str] = Field(min_length=1)
+    dev_subset: str
+    test_subset: str
+
+    @model_validator(mode="after")
+    def _subsets_differ(self):
+        _one_split_each([*self.train_subsets, self.dev_subset, self.test_subset], "data.librispeech subsets")
+        return self
+
+
+class CommonVoiceParams(Section):
+    root: str | None
+    train_tsv: str
+    dev_tsv: str | None
+    test_tsv: str
+
+    @model_validator(mode="after")
+    def _tsvs_differ(self):
+        _one_split_each([self.train_tsv, self.dev_tsv, self.test_tsv], "data.common_voice TSVs")
+        return self
+
+
 # The key each source cannot do without.
-REQUIRED = {"timit": "root", "hub": "name", "manifest": "path"}
+REQUIRED = {"timit": "root", "hub": "name", "manifest": "path", "librispeech": "root", "common_voice": "root"}
 
 
 class DataParams(Section):
-    source: Literal["synthetic", "timit", "hub", "manifest"]
+    source: Literal["synthetic", "timit", "hub", "manifest", "librispeech", "common_voice"]
     on_error: Literal["fail", "skip"]
     reject_over_seconds: float = Field(gt=0)
     dev_speakers: int = Field(ge=1)
@@ -86,6 +116,8 @@ class DataParams(Section):
     timit: TimitParams
     hub: HubParams
     manifest: ManifestParams
+    librispeech: LibriSpeechParams
+    common_voice: CommonVoiceParams
 
     @model_validator(mode="after")
     def _source_has_its_key(self):
@@ -97,6 +129,8 @@ class DataParams(Section):
 
 class NormalizeParams(Section):
     chars_to_ignore: str
+    unicode: Literal["NFC", "NFKC", "none"]
+    language: str | None = Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")  # ISO 639 code, optionally tagged: tr, zh-CN
 
 
 class EncodeParams(Section):
@@ -231,6 +265,7 @@ class EvaluateParams(Section):
     group_by: list[str]
     top_errors: int = Field(ge=1)
     license: str
+    headline: Literal["wer", "cer", "auto"]
 
     @model_validator(mode="after")
     def _increasing(self):
@@ -243,6 +278,7 @@ class EvaluateParams(Section):
 class GateParams(Section):
     max_wer_increase: float = Field(ge=0)
     max_cer_increase: float = Field(ge=0)
+    max_per_increase: float = Field(ge=0)
 
 
 class Params(Section):

@@ -14,6 +14,7 @@ run on `data.workers` processes; rows and rejects come out in the order listed.
 
 import hashlib
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -84,6 +85,13 @@ def _marked(candidates: Iterable[dict]) -> Iterator[tuple[dict, bool]]:
     for candidate in candidates:
         yield candidate, candidate["id"] in seen
         seen.add(candidate["id"])
+
+
+def tallied(candidates: Iterable[dict], splits: Counter) -> Iterator[dict]:
+    """The candidates, each counted in `splits` by its split as it goes by (collect consumes them lazily)."""
+    for candidate in candidates:
+        splits[candidate["split"]] += 1
+        yield candidate
 
 
 def collect(candidates: Iterable[dict], out_dir: Path, rejects: Rejects, reject_over: float, copy: bool,

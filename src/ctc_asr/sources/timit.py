@@ -10,6 +10,7 @@ set from the rest of TEST (as the Kaldi and SpeechBrain recipes do); `full` scor
 test speakers, and dev speakers are held out of TRAIN (`data.dev_speakers`).
 """
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,23 @@ def _split(folder: str, speaker: str, test_set: str) -> str | None:
     return "test" if speaker in CORE_TEST_SPEAKERS else "dev" if speaker in DEV_SPEAKERS else None
 
 
+def _require_core_speakers(test: Path) -> None:
+    """Stop when TEST lacks every core test speaker (there would be no test split); warn when it lacks some."""
+    present = {folder.name.lower() for folder in test.glob("*/*") if folder.is_dir()}
+    lack_test, lack_dev = len(CORE_TEST_SPEAKERS - present), len(DEV_SPEAKERS - present)
+    if lack_test == len(CORE_TEST_SPEAKERS):
+        raise UserError(f"data.timit.test_set: core, but {test} lacks all {lack_test} core test speakers, so there "
+                        "would be no test split; set data.timit.test_set: full to test on every TEST speaker")
+    if lack_test or lack_dev:
+        print(f"download: warning: {test} lacks {lack_test} of the {len(CORE_TEST_SPEAKERS)} core test and {lack_dev} of "
+              f"the {len(DEV_SPEAKERS)} standard dev speakers: WER not comparable with published core-test results",
+              file=sys.stderr)
+
+
 def candidates(cfg: TimitParams):
     folders = find_corpus(Path(cfg.root))
+    if cfg.test_set == "core":
+        _require_core_speakers(folders["test"])
     for folder_split, folder in sorted(folders.items(), reverse=True):  # train first
         for wav in sorted(folder.glob("*/*/*")):
             if wav.suffix.lower() != ".wav" or "." in wav.stem:  # skip converted copies like SA1.WAV.wav
