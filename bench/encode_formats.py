@@ -1,12 +1,15 @@
-"""Encode throughput per source format: LibriSpeech's 16 kHz FLAC against Common Voice's 48 and 32 kHz MP3.
+"""Encode throughput per source format: LibriSpeech's 16 kHz FLAC against Common Voice's 48 and 32 kHz MP3,
+and the same FLAC clips as segments of one long recording (Kaldi's segments, NeMo's offsets).
 
     python bench/encode_formats.py --clips 200 --seconds 6 --workers 2
 
 Writes --clips clips of --seconds seconds (speech-like: harmonics on a wandering pitch, with
 noise) in each format, then decodes them as the encode stage does (audio.load: decode, mix to
 mono, resample to 16 kHz, int16) on --workers processes through parallel.ordered_map, and
-prints clips per second and audio seconds per second, the median of --repeats runs. The store
-writing is left out: it is the same for every format.
+prints clips per second and audio seconds per second, the median of --repeats runs. The
+segments case writes the clips one after another into one FLAC recording and reads each by
+seeking to it (audio.load with its segment). The store writing is left out: it is the same for
+every format.
 """
 
 import argparse
@@ -28,6 +31,7 @@ from ctc_asr.rejects import attempt
 FORMATS = {"FLAC 16 kHz (LibriSpeech)": (".flac", 16000, dict(format="FLAC", subtype="PCM_16")),
            "MP3 48 kHz (Common Voice)": (".mp3", 48000, dict(format="MP3")),
            "MP3 32 kHz (Common Voice)": (".mp3", 32000, dict(format="MP3"))}
+SEGMENTS = "FLAC 16 kHz, segments of one recording (Kaldi, NeMo)"
 
 
 def speech_like(seconds: float, rate: int, rng: np.random.Generator) -> np.ndarray:
@@ -46,10 +50,17 @@ def write_clips(folder: Path, suffix: str, rate: int, options: dict, clips: int,
     return paths
 
 
-def decode_all(paths: list[Path], workers: int) -> float:
-    decode = partial(attempt, audio.load, sample_rate=16000, dtype="int16")
+def write_recording(folder: Path, clips: int, seconds: float) -> list[tuple[Path, tuple[float, float]]]:
+    """One recording of `clips` clips of `seconds`, and each clip's (path, segment) in it."""
+    path = folder / "recording.flac"
+    sf.write(path, speech_like(clips * seconds, 16000, np.random.default_rng(0)), 16000, format="FLAC", subtype="PCM_16")
+    return [(path, (k * seconds, seconds)) for k in range(clips)]
+
+
+def decode_all(items: list[tuple[Path, tuple[float, float] | None]], workers: int) -> float:
+    decode = partial(attempt, audio.load_clip, sample_rate=16000, dtype="int16")
     start = time.perf_counter()
-    for value, bad in ordered_map(decode, paths, workers):
+    for value, bad in ordered_map(decode, items, workers):
         assert bad is None and value is not None, bad
     return time.perf_counter() - start
 
@@ -71,10 +82,13 @@ def main() -> None:
         clips, sizes = {}, {}
         for number, (name, (suffix, rate, options)) in enumerate(FORMATS.items()):
             (Path(scratch) / str(number)).mkdir()
-            clips[name] = write_clips(Path(scratch) / str(number), suffix, rate, options, args.clips, args.seconds)
-            sizes[name] = sum(p.stat().st_size for p in clips[name]) / (args.clips * args.seconds)
+            paths = write_clips(Path(scratch) / str(number), suffix, rate, options, args.clips, args.seconds)
+            clips[name] = [(path, None) for path in paths]
+            sizes[name] = sum(p.stat().st_size for p in paths) / (args.clips * args.seconds)
+        clips[SEGMENTS] = write_recording(Path(scratch), args.clips, args.seconds)
+        sizes[SEGMENTS] = clips[SEGMENTS][0][0].stat().st_size / (args.clips * args.seconds)
         # formats take turns within each repeat, so that a slower spell of the machine is shared among them
-        times = {name: [] for name in FORMATS}
+        times = {name: [] for name in clips}
         for _ in range(args.repeats):
             for name, paths in clips.items():
                 times[name].append(decode_all(paths, args.workers))

@@ -21,7 +21,7 @@ from ctc_asr.rejects import Rejects, attempt
 RAW, TRANSCRIPTS, VOCAB, OUT = Path("data/raw"), Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("data/encoded")
 METRICS, REJECTS = Path("metrics/encode.json"), Path("metrics/rejects/encode.tsv")
 # Source columns (accent, dialect region, ...) ride along for the error breakdowns of evaluate.
-DROP = {"path", "sample_rate", "seconds", "raw_text", "size", "md5"}
+DROP = {"path", "sample_rate", "seconds", "raw_text", "size", "md5", "offset", "duration"}
 
 
 @exit_on_user_error
@@ -31,9 +31,11 @@ def main() -> None:
     frame = corpus.read(TRANSCRIPTS)
     tokens = json.loads(VOCAB.read_text(encoding="utf-8"))
     rejects = Rejects(cfg.data.on_error)
-    decode = partial(attempt, audio.load, sample_rate=cfg.encode.sample_rate, dtype=cfg.encode.dtype)
-    # RAW / path: a path the manifest records as absolute (a file read where it is) stays as it is
-    clips = ordered_map(decode, [RAW / path for path in frame["path"]], worker_count(cfg.encode.workers))
+    decode = partial(attempt, audio.load_clip, sample_rate=cfg.encode.sample_rate, dtype=cfg.encode.dtype)
+    # RAW / path: a path the manifest records as absolute (a file read where it is) stays as it is;
+    # a segment (a row cut out of a long recording) is read alone
+    paths = [RAW / path for path in frame["path"]]
+    clips = ordered_map(decode, zip(paths, corpus.segments(frame)), worker_count(cfg.encode.workers))
     progress = tqdm(zip(frame.itertuples(index=False), clips), total=len(frame), desc="encode", unit="utt")
     # the store is built beside data/encoded and takes its place only when complete
     with replacing(OUT) as folder, store.Writer(folder, cfg.encode.sample_rate, cfg.encode.dtype) as writer, progress:

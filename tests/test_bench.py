@@ -72,4 +72,5 @@ def test_encode_formats_prints_a_row_per_format():
                            "--repeats", "1"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith(("| FLAC", "| MP3"))]
-    assert len(rows) == 3 and all(float(row.split("|")[3].replace(",", "")) > 0 for row in rows)
+    # three formats, and segments of one recording
+    assert len(rows) == 4 and all(float(row.split("|")[3].replace(",", "")) > 0 for row in rows)

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -220,7 +221,7 @@ def speakers_rows(folder: Path, splits: list[str | None], speakers: list[str | N
 
 
 def download_manifest(listed: Path, out: Path, dev_speakers: int = 1):
-    cfg = DATA.replace(source="manifest", manifest={"path": str(listed), "phones_column": None}, dev_speakers=dev_speakers)
+    cfg = DATA.replace(source="manifest", manifest=DATA.manifest.replace(path=str(listed)), dev_speakers=dev_speakers)
     return download(cfg, out, Rejects("fail"))
 
 
@@ -318,11 +319,11 @@ def test_a_phones_column_named_in_params_is_carried_and_a_missing_one_is_named(t
     for k, row in enumerate(rows):
         row["ipa"] = f"sil p{k} sil"
     listed = write_manifest(folder / "list.csv", rows)
-    cfg = DATA.replace(source="manifest", manifest={"path": str(listed), "phones_column": "ipa"})
+    cfg = DATA.replace(source="manifest", manifest=DATA.manifest.replace(path=str(listed), phones_column="ipa"))
     frame = download(cfg, tmp_path / "out", Rejects("fail"))
     assert frame["phones"].tolist() == ["sil p0 sil", "sil p1 sil", "sil p2 sil"]
     with pytest.raises(UserError, match=r"missing column.*phonemes"):
-        download(cfg.replace(manifest={"path": str(listed), "phones_column": "phonemes"}), tmp_path / "x", Rejects("fail"))
+        download(cfg.replace(manifest=cfg.manifest.replace(phones_column="phonemes")), tmp_path / "x", Rejects("fail"))
 
 
 @pytest.mark.parametrize("name, content", [("list.csv", ""), ("list.csv", "path,text\n"), ("list.tsv", "path\ttext\n"),
@@ -338,7 +339,7 @@ def test_an_empty_manifest_is_named_as_empty(tmp_path, folder, name, content):
 def test_a_manifest_whose_every_clip_is_rejected_says_so(tmp_path, folder):
     rows = [bad_row(folder, "missing.wav"), bad_row(folder, "zero.wav"), bad_row(folder, "empty.wav")]
     listed = write_manifest(folder / "list.csv", rows)
-    cfg = DATA.replace(source="manifest", manifest={"path": str(listed), "phones_column": None}, on_error="skip")
+    cfg = DATA.replace(source="manifest", manifest=DATA.manifest.replace(path=str(listed)), on_error="skip")
     with pytest.raises(UserError) as error:
         download(cfg, tmp_path / "out", Rejects("skip"))
     assert str(error.value) == ("data.source manifest: no usable clips "
@@ -372,3 +373,40 @@ def test_a_manifest_without_a_split_says_which(tmp_path, folder, splits, missing
     rows = speakers_rows(folder, splits, ["a", "b", "c"])
     with pytest.raises(UserError, match=rf"data.source manifest: no {missing} clips \(the source lists none\)"):
         download_manifest(write_manifest(folder / "list.csv", rows), tmp_path / "out")
+
+
+def test_a_nemo_manifest_is_read_as_it_is_with_segments_of_long_files(tmp_path, folder):
+    folder.mkdir()
+    sf.write(folder / "long.flac", tone(6.0, 16000), 16000, format="FLAC", subtype="PCM_16")
+    sf.write(folder / "short.wav", tone(0.5, 16000), 16000)
+    rows = [dict(audio_filepath="long.flac", offset=0.5, duration=1.25, text="first part"),
+            dict(audio_filepath="long.flac", offset=3.0, duration=2.0, text="second part"),
+            dict(audio_filepath="short.wav", duration=0.5, text="a whole file")]  # no offset: the file, read whole
+    listed = folder / "train_manifest.json"  # NeMo's name, JSON lines
+    listed.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    frame = run(listed, tmp_path / "out", Rejects("fail"), copy=False).set_index("text")
+    assert frame["id"].tolist() == ["long.flac@0.5+1.25", "long.flac@3.0+2.0", "short.wav"]
+    assert frame.loc["second part", ["offset", "duration", "seconds"]].tolist() == [3.0, 2.0, 2.0]
+    assert frame.loc["first part", "path"] == frame.loc["second part", "path"] == str(folder / "long.flac")
+    assert pd.isna(frame.loc["a whole file", "offset"]) and frame.loc["a whole file", "seconds"] == 0.5
+
+
+def test_columns_named_otherwise_are_mapped_in_params(tmp_path, folder):
+    rows = speakers_rows(folder, ["train", "test"], ["a", "b"])
+    renamed = [dict(file=row["path"], sentence=row["text"], client_id=row["speaker"], subset=row["split"], speaker="x")
+               for row in rows]
+    listed = write_manifest(folder / "list.tsv", renamed)
+    columns = {"path": "file", "text": "sentence", "speaker": "client_id", "split": "subset"}
+    cfg = DATA.manifest.replace(path=str(listed), columns=columns)
+    frame = collect(manifest.candidates(cfg), tmp_path / "out", Rejects("fail"), MAX_SECONDS, copy=False)
+    assert frame[["id", "speaker", "split", "text"]].values.tolist() == [["0.wav", "a", "train", "clip 0"],
+                                                                         ["1.wav", "b", "test", "clip 1"]]
+    with pytest.raises(UserError, match=r"data\.manifest\.columns: .*list\.tsv has no column\(s\) text: transcript"):
+        list(manifest.candidates(cfg.replace(columns={**columns, "text": "transcript"})))
+
+
+def test_an_offset_that_is_not_seconds_is_named_with_its_row(tmp_path, folder):
+    rows = speakers_rows(folder, ["train", "test"], ["a", "b"])
+    rows[1]["offset"] = "1:30"
+    with pytest.raises(UserError, match=r"list\.csv: row 2: offset must be seconds, got '1:30'"):
+        list(manifest.candidates(DATA.manifest.replace(path=str(write_manifest(folder / "list.csv", rows)))))

@@ -126,7 +126,7 @@ def test_replace_validates_the_changes():
 
 
 @pytest.mark.parametrize("source, key", [("timit", "root"), ("hub", "name"), ("manifest", "path"),
-                                         ("librispeech", "root"), ("common_voice", "root")])
+                                         ("librispeech", "root"), ("common_voice", "root"), ("kaldi", "root")])
 def test_source_without_its_required_key_is_rejected(source, key):
     with pytest.raises(UserError, match=rf"{source}\.{key}") as error:
         params.parse(repo_params(data={"source": source}))
@@ -135,7 +135,7 @@ def test_source_without_its_required_key_is_rejected(source, key):
 
 @pytest.mark.parametrize("source, key, value", [("timit", "root", "/corpora/timit"), ("hub", "name", "org/set"),
                                                 ("manifest", "path", "list.csv"), ("librispeech", "root", "/corpora/ls"),
-                                                ("common_voice", "root", "/corpora/cv/en")])
+                                                ("common_voice", "root", "/corpora/cv/en"), ("kaldi", "root", "/egs/x/s5")])
 def test_source_with_its_required_key_is_accepted(source, key, value):
     raw = repo_params(data={"source": source})
     raw["data"][source][key] = value

@@ -21,6 +21,7 @@ BLOCK_FRAMES = 1 << 16  # read at a time, so memory for reading does not grow wi
 # What a header may claim, in samples (frames x channels) per byte of file. Digital silence is the most
 # compressible audio: about 340 a byte in FLAC as libsndfile writes it, under 7,300 with FLAC's largest blocks.
 MAX_SAMPLES_PER_BYTE = 20_000
+Segment = tuple[float, float]  # (offset, duration) in seconds: an utterance cut out of a longer recording
 
 
 @functools.cache
@@ -56,20 +57,29 @@ def probe(path: str | Path) -> sf._SoundFileInfo:
     return info
 
 
-def load(path: str | Path, sample_rate: int, dtype: str = "float32") -> np.ndarray:
-    """Mono samples at `sample_rate` as `dtype` (see pcm.py); BadInput names the file if it can't be read."""
-    return pcm.convert(np.concatenate(list(stream(path, sample_rate))), dtype)
+def load(path: str | Path, sample_rate: int, dtype: str = "float32", segment: Segment | None = None) -> np.ndarray:
+    """Mono samples at `sample_rate` as `dtype` (see pcm.py); BadInput names the file if it can't be read.
+    With a `segment`, that stretch of the file alone (see `stream`)."""
+    return pcm.convert(np.concatenate(list(stream(path, sample_rate, segment))), dtype)
 
 
-def stream(path: str | Path, sample_rate: int) -> Iterator[np.ndarray]:
+def load_clip(clip: tuple[str | Path, Segment | None], sample_rate: int, dtype: str = "float32") -> np.ndarray:
+    """`load` of a (path, segment or None) pair: the one argument that parallel.ordered_map passes."""
+    path, segment = clip
+    return load(path, sample_rate, dtype, segment)
+
+
+def stream(path: str | Path, sample_rate: int, segment: Segment | None = None) -> Iterator[np.ndarray]:
     """Mono float32 samples at `sample_rate` in blocks, read, mixed and resampled a block at a time:
-    concatenated, the very samples of resampling the whole file at once (soxr's stream is exact)."""
+    concatenated, the very samples of resampling the whole file at once (soxr's stream is exact).
+    A `segment` is sought to and read alone, as if it were a file of its own: an hour-long recording
+    cut into 500 utterances costs 500 short reads, not 500 decodings of the hour."""
     path = Path(path)
     info = probe(path)
     resampler = (None if info.samplerate == sample_rate else
                  soxr.ResampleStream(info.samplerate, sample_rate, 1, dtype="float32", quality="HQ"))
     read = 0
-    for block in _blocks(path):
+    for block in _blocks(path, *_frames(segment, info.samplerate)):
         read += len(block)
         mono = block.mean(axis=1)
         yield mono if resampler is None else resampler.resample_chunk(mono)
@@ -79,11 +89,26 @@ def stream(path: str | Path, sample_rate: int) -> Iterator[np.ndarray]:
         yield resampler.resample_chunk(np.zeros(0, np.float32), last=True)
 
 
-def _blocks(path: Path) -> Iterator[np.ndarray]:
-    # Read until the data ends, not for as many frames as the header claims.
+def _frames(segment: Segment | None, rate: int) -> tuple[int, int | None]:
+    """The first frame and the number of frames of `segment` (None: the whole file). Both ends are
+    rounded from seconds, so that segments which meet in seconds meet in frames too."""
+    if segment is None:
+        return 0, None
+    offset, duration = segment
+    start = round(offset * rate)
+    return start, round((offset + duration) * rate) - start
+
+
+def _blocks(path: Path, start: int = 0, frames: int | None = None) -> Iterator[np.ndarray]:
+    # Read until the data ends (or the segment does), not for as many frames as the header claims.
+    left = BLOCK_FRAMES if frames is None else frames
     try:
         with sf.SoundFile(path) as file:
-            while len(block := file.read(BLOCK_FRAMES, dtype="float32", always_2d=True)):
+            if start:
+                file.seek(start)  # libsndfile seeks without decoding what comes before (FLAC: its seek table)
+            while left > 0 and len(block := file.read(min(BLOCK_FRAMES, left), dtype="float32", always_2d=True)):
+                if frames is not None:
+                    left -= len(block)
                 yield block
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         raise BadInput(path, "not readable audio", _why(error)) from None

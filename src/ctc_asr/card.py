@@ -14,7 +14,7 @@ TASK = "automatic-speech-recognition"
 LOCAL_DATASETS = {"synthetic": ("ctc_asr-synthetic", "Harvard sentences spoken by eSpeak NG (built in)"),
                   "timit": ("timit_asr", "TIMIT (LDC93S1)"), "manifest": ("custom", "own recordings"),
                   "librispeech": ("openslr/librispeech_asr", "LibriSpeech (OpenSLR 12)"),
-                  "common_voice": ("common_voice", "Common Voice (Mozilla)")}
+                  "common_voice": ("common_voice", "Common Voice (Mozilla)"), "kaldi": ("custom", "Kaldi data folders")}
 ENGLISH_SOURCES = {"synthetic", "timit", "librispeech"}  # English whatever the params; others: normalize.language
 LANGUAGE_NAMES = {"en": "English"}  # in the card's title; other languages by their code
 

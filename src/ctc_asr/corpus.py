@@ -1,7 +1,9 @@
 """The corpus table every source produces: one row per utterance, audio paths beside it.
 
 `path` is relative to the table's folder, so the folder can be moved or cached as a whole.
-Sources may add columns (an accent, a dialect region); later stages carry them along.
+Sources may add columns (an accent, a dialect region); later stages carry them along. An
+utterance cut out of a longer recording has `offset` and `duration` (seconds) in it; its `path`
+is the recording's, and `seconds` its own length.
 """
 
 import hashlib
@@ -22,6 +24,15 @@ def write(frame: pd.DataFrame, path: Path) -> None:
     if missing:
         raise ValueError(f"corpus table lacks columns {missing}")
     tables.write(frame[COLUMNS + [c for c in frame.columns if c not in COLUMNS]], path)
+
+
+def segments(frame: pd.DataFrame) -> list[tuple[float, float] | None]:
+    """Each row's (offset, duration) in its recording, in seconds, from the columns of those names
+    (sources that cut utterances out of long recordings write them); None: the whole file."""
+    if "offset" not in frame.columns:
+        return [None] * len(frame)
+    return [None if offset in ("", None) or pd.isna(offset) else (float(offset), float(duration))
+            for offset, duration in zip(frame["offset"], frame["duration"])]
 
 
 def split_counts(frame: pd.DataFrame, column: str = "split") -> dict[str, int]:

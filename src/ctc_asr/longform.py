@@ -45,7 +45,7 @@ def chunks(blocks: Iterable[np.ndarray], chunking: Chunking) -> Iterator[tuple[i
     hop = chunking.samples - chunking.overlap
     buffer, start = np.zeros(0, np.float32), 0
     for block in blocks:
-        buffer = np.concatenate([buffer, block])
+        buffer = np.concatenate([buffer, block]) if len(buffer) else block
         while len(buffer) >= chunking.samples:
             yield start, buffer[:chunking.samples]
             buffer, start = buffer[hop:], start + hop
@@ -73,7 +73,7 @@ def stitch(pieces: list[torch.Tensor], starts: list[int], chunking: Chunking) ->
 
 
 def streamed_logits(model: Wav2Vec2ForCTC, blocks: Iterable[np.ndarray], chunking: Chunking,
-           batch_size: int = 8) -> Iterator[torch.Tensor]:
+                    batch_size: int = 8) -> Iterator[torch.Tensor]:
     """The recording's (frames, vocab) logits in consecutive pieces, `batch_size` chunks at a time."""
     def pieces():
         placed = chunks(blocks, chunking)

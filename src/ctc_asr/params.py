@@ -69,6 +69,8 @@ class HubParams(Section):
 class ManifestParams(Section):
     path: str | None
     phones_column: str | None
+    # our name -> the file's: a manifest read as it is written (NeMo's audio_filepath needs none)
+    columns: dict[Literal["path", "text", "speaker", "split", "offset", "duration"], str]
 
 
 def _one_split_each(names: list[str | None], what: str) -> None:
@@ -101,12 +103,25 @@ class CommonVoiceParams(Section):
         return self
 
 
+class KaldiParams(Section):
+    root: str | None
+    train_dir: str
+    dev_dir: str | None
+    test_dir: str
+
+    @model_validator(mode="after")
+    def _dirs_differ(self):
+        _one_split_each([self.train_dir, self.dev_dir, self.test_dir], "data.kaldi folders")
+        return self
+
+
 # The key each source cannot do without.
-REQUIRED = {"timit": "root", "hub": "name", "manifest": "path", "librispeech": "root", "common_voice": "root"}
+REQUIRED = {"timit": "root", "hub": "name", "manifest": "path", "librispeech": "root", "common_voice": "root",
+            "kaldi": "root"}
 
 
 class DataParams(Section):
-    source: Literal["synthetic", "timit", "hub", "manifest", "librispeech", "common_voice"]
+    source: Literal["synthetic", "timit", "hub", "manifest", "librispeech", "common_voice", "kaldi"]
     on_error: Literal["fail", "skip"]
     reject_over_seconds: float = Field(gt=0)
     dev_speakers: int = Field(ge=1)
@@ -118,6 +133,7 @@ class DataParams(Section):
     manifest: ManifestParams
     librispeech: LibriSpeechParams
     common_voice: CommonVoiceParams
+    kaldi: KaldiParams
 
     @model_validator(mode="after")
     def _source_has_its_key(self):

@@ -18,11 +18,11 @@ from ..errors import UserError
 from ..parallel import worker_count
 from ..params import DataParams
 from ..rejects import Rejects
-from . import common_voice, hub, librispeech, manifest, synthetic, timit
+from . import common_voice, hub, kaldi, librispeech, manifest, synthetic, timit
 from .collect import collect, tallied
 
 LISTED = {"timit": timit.candidates, "hub": hub.candidates, "manifest": manifest.candidates,
-          "librispeech": librispeech.candidates, "common_voice": common_voice.candidates}
+          "librispeech": librispeech.candidates, "common_voice": common_voice.candidates, "kaldi": kaldi.candidates}
 
 
 def download(params: DataParams, out_dir: Path, rejects: Rejects) -> pd.DataFrame:
