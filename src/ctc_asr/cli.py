@@ -1,6 +1,8 @@
 """Command line: python -m ctc_asr transcribe | gate | preset (see --help of each)."""
 
 import argparse
+import contextlib
+import ctypes
 import json
 import sys
 from pathlib import Path
@@ -70,6 +72,7 @@ def transcribe(args: argparse.Namespace) -> None:
     for path in args.files:  # a bad file stops us before the model is loaded, not after hours of work
         require_regular_file(path)  # probe would call a folder or a device "missing"
         audio.probe(path)
+    _fix_mmap_threshold()
     network, processor = _load_model(args.model, with_lm=not args.no_lm)
     rate = processor.feature_extractor.sampling_rate
     chunking = Chunking.of(network, rate, args.chunk_seconds, args.overlap_seconds)
@@ -84,6 +87,14 @@ def transcribe(args: argparse.Namespace) -> None:
         else:
             line = text if len(args.files) == 1 else f"{path}\t{text}"
         print(line, flush=True)
+
+
+def _fix_mmap_threshold(size: int = 2**20) -> None:
+    """glibc raises its mmap threshold whenever a large block is freed; each batch's large blocks then come
+    from the heap and fragment it, and the peak grew with the recording (675 MB for 3 minutes, 958 MB for
+    60: docs/results.md). A threshold set by mallopt stays put: they go back to the system."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: another allocator
+        ctypes.CDLL("libc.so.6").mallopt(-3, size)  # -3: M_MMAP_THRESHOLD
 
 
 class _Counted:
