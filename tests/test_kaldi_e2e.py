@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from test_kaldi import make_recipe
-from test_pipeline import PROJECT, TINY, error_lines, project_files, run, set_params
+from test_pipeline import TINY, error_lines, project_copy, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -59,15 +59,7 @@ def renamed_columns(folder: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = tmp_path_factory.mktemp("kaldi")
-    for name in project_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT / name, repo / name)
-    set_params(repo, {**TINY, "train": {**TINY["train"], "epochs": 1}})
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
-        run(repo, *command)
-    return repo
+    return project_copy(tmp_path_factory.mktemp("kaldi"), {**TINY, "train": {**TINY["train"], "epochs": 1}})
 
 
 @pytest.mark.parametrize("layout", [kaldi, nemo, renamed_columns])

@@ -2,7 +2,6 @@
 the model need not learn), scored by CER, with no word LM and the reason written down."""
 
 import json
-import shutil
 import sys
 import unicodedata
 
@@ -10,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from test_pipeline import PROJECT, TINY, project_files, run, set_params
+from test_pipeline import TINY, project_copy, run
 
 pytestmark = pytest.mark.e2e
 
@@ -40,16 +39,9 @@ def mandarin_corpus(folder) -> str:
 @pytest.fixture(scope="module")
 def mandarin(tmp_path_factory):
     """The project on the Mandarin corpus, after `dvc repro`: (repo, the repro's stdout)."""
-    repo = tmp_path_factory.mktemp("mandarin")
-    for name in project_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT / name, repo / name)
-    set_params(repo, PROJECT_TINY)
     corpus = mandarin_corpus(tmp_path_factory.mktemp("corpus"))
-    set_params(repo, {"data": {"source": "manifest", "manifest": {"path": corpus}}, "normalize": {"language": "zh"}})
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "mandarin"]):
-        run(repo, *command)
+    repo = project_copy(tmp_path_factory.mktemp("mandarin"), PROJECT_TINY,
+                        {"data": {"source": "manifest", "manifest": {"path": corpus}}, "normalize": {"language": "zh"}})
     return repo, run(repo, sys.executable, "-m", "dvc", "repro").stdout
 
 

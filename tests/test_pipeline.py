@@ -73,18 +73,26 @@ def stages_run(output: str) -> list[str]:
     return re.findall(r"Running stage '(\w+)'", output)
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    repo = tmp_path_factory.mktemp("project")
+def project_copy(repo: Path, *updates: dict, files: dict[str, str] | None = None) -> Path:
+    """The project copied into the empty folder `repo`, params.yaml changed by `updates` in turn, `files`
+    written beside, all committed to a new git repository."""
     for name in project_files():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(PROJECT / name, repo / name)
-    set_params(repo, TINY)
-    (repo / "sentences.txt").write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    for update in updates:
+        set_params(repo, update)
+    for name, text in (files or {}).items():
+        (repo / name).write_text(text, encoding="utf-8")
     for command in (["git", "init", "-q"], ["git", "add", "-A"],
                     ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
         run(repo, *command)
     return repo
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    return project_copy(tmp_path_factory.mktemp("project"), TINY,
+                        files={"sentences.txt": "\n".join(SENTENCES) + "\n"})
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_common_voice import make_language
 from test_librispeech import make_tree
-from test_pipeline import PROJECT, TINY, error_lines, project_files, run, set_params
+from test_pipeline import TINY, error_lines, project_copy, run, set_params
 from test_timit import make_tree as make_timit
 
 pytestmark = pytest.mark.e2e
@@ -24,15 +24,7 @@ MAKE = {"librispeech": make_tree, "common_voice": make_language}
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    repo = tmp_path_factory.mktemp("sources")
-    for name in project_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT / name, repo / name)
-    set_params(repo, {**TINY, "train": {**TINY["train"], "epochs": 1}})
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
-        run(repo, *command)
-    return repo
+    return project_copy(tmp_path_factory.mktemp("sources"), {**TINY, "train": {**TINY["train"], "epochs": 1}})
 
 
 @pytest.mark.parametrize("source", list(MAKE))
