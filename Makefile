@@ -25,7 +25,7 @@ $(TORCH_STAMP): | $(BIN)/python
 
 $(VENV)/.installed: pyproject.toml Makefile $(TORCH_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	# beam search: pyctcdecode's numpy<2 pin is stale (its code runs on numpy 2, see src/ctc_asr/decoding.py)
+	# beam search: pyctcdecode's numpy<2 pin is stale (its code runs on numpy 2, see src/ctc_asr/decoding/beam.py)
 	$(BIN)/python -m pip install --quiet --no-deps "$(PYCTCDECODE)"
 	touch $@
 

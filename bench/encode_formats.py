@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ctc_asr import audio
-from ctc_asr.parallel import ordered_map
-from ctc_asr.rejects import attempt
+from ctc_asr.core.parallel import ordered_map
+from ctc_asr.data import audio
+from ctc_asr.data.rejects import attempt
 
 # name: (suffix, sample rate, sf.write options)
 FORMATS = {"FLAC 16 kHz (LibriSpeech)": (".flac", 16000, dict(format="FLAC", subtype="PCM_16")),

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr import params
-from ctc_asr.batching import standardize
 from ctc_asr.cli import CHUNK_SECONDS, CHUNKS_PER_BATCH, OVERLAP_SECONDS
-from ctc_asr.inference import logits
-from ctc_asr.longform import Chunking, recording_logits
-from ctc_asr.model import device
-from ctc_asr.sources.timit import modelled_seconds
+from ctc_asr.core import params
+from ctc_asr.data.sources.timit import modelled_seconds
+from ctc_asr.decoding.inference import logits
+from ctc_asr.decoding.longform import Chunking, recording_logits
+from ctc_asr.network.batches import standardize
+from ctc_asr.network.model import device
 
 CONFIGS = {
     "base": {},  # Wav2Vec2Config() is wav2vec2-base: group norm, 12 layers x 768
@@ -42,7 +42,7 @@ def architecture(name: str) -> dict:
 
 
 def timit_like_clips(count: int, rng: np.random.Generator, rate: int = 16000) -> list[np.ndarray]:
-    """Random audio with TIMIT's length distribution (as modelled in ctc_asr.sources.timit)."""
+    """Random audio with TIMIT's length distribution (as modelled in ctc_asr.data.sources.timit)."""
     return [rng.standard_normal(int(s * rate)).astype(np.float32) * 0.1 for s in modelled_seconds(count, rng)]
 
 

@@ -12,7 +12,7 @@ architecture (params.yaml) with random weights, its output layer made confident 
 blank and word delimiter until the LM's transcript of that minute's first seconds has about as
 many characters and words as the sentences spoken, so that the beam search holds as much text as
 for real speech (both rates are printed); the LM: a word trigram of the Harvard sentences, built
-by ctc_asr.lm.
+by ctc_asr.decoding.ngram.
 """
 
 import argparse
@@ -29,10 +29,13 @@ import soundfile as sf
 import soxr
 import torch
 
-from ctc_asr import decoding, inference, lm, model, params, vocab
-from ctc_asr.sources.espeak import Espeak
-from ctc_asr.sources.synthetic import load_sentences
-from ctc_asr.text import normalizer
+from ctc_asr.core import params
+from ctc_asr.data import vocab
+from ctc_asr.data.sources.espeak import Espeak
+from ctc_asr.data.sources.synthetic import load_sentences
+from ctc_asr.data.text import normalizer
+from ctc_asr.decoding import beam, inference, ngram
+from ctc_asr.network import model
 
 RATE = 16000
 CONFIDENCE = 4.0  # the spread (standard deviation) of the made-up logits: most frames' best token near 0.9
@@ -69,10 +72,10 @@ def build_model(folder: Path, texts: list[str], minute: np.ndarray, spoken: str)
     cfg = params.load()
     network = model.build("scratch", dict(cfg.model.scratch), dict(cfg.model.config), tokenizer, seed=0).eval()
     processor = model.processor(tokenizer, network.config, RATE)
-    trigram = lm.estimate([t.split() for t in texts], 3)
-    lm.write_arpa(trigram, folder / decoding.ARPA)
-    (folder / decoding.UNIGRAMS).write_text("".join(w + "\n" for w in trigram.words))
-    beam_decoder = decoding.decoder(processor, folder, alpha=0.5, beta=1.0)
+    trigram = ngram.estimate([t.split() for t in texts], 3)
+    ngram.write_arpa(trigram, folder / beam.ARPA)
+    (folder / beam.UNIGRAMS).write_text("".join(w + "\n" for w in trigram.words))
+    beam_decoder = beam.decoder(processor, folder, alpha=0.5, beta=1.0)
 
     scores = inference.logits(network, [minute])[0]
     scale = CONFIDENCE / scores.std().item()
@@ -98,7 +101,7 @@ def build_model(folder: Path, texts: list[str], minute: np.ndarray, spoken: str)
           f"{len(spoken.split())} words a minute", flush=True)
     shutil.rmtree(folder / "asr", ignore_errors=True)
     network.save_pretrained(folder / "asr")
-    decoding.save(folder / "asr", processor, beam_decoder)
+    beam.save(folder / "asr", processor, beam_decoder)
 
 
 def measure(command: list[str], out: Path) -> dict:

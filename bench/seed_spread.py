@@ -21,11 +21,13 @@ from pathlib import Path
 
 import torch
 
-from ctc_asr import model, params, tables, vocab
-from ctc_asr.inference import greedy_texts
-from ctc_asr.scoring import score
-from ctc_asr.store import Store
-from ctc_asr.train import fit, kept_rows
+from ctc_asr.core import params, tables
+from ctc_asr.data import vocab
+from ctc_asr.data.store import Store
+from ctc_asr.decoding.inference import greedy_texts
+from ctc_asr.evaluation.scoring import score
+from ctc_asr.network import model
+from ctc_asr.training.loop import fit, kept_rows
 
 
 def one_run(cfg: params.Params, store: Store, train_rows, tokenizer, seed: int, epochs: float | None) -> dict:

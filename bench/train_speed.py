@@ -8,10 +8,10 @@
 
 Both recipes run in this process, on the same device, on the same clips: random audio and
 random labels (~14 characters a second) with TIMIT's length distribution (as modelled by
-ctc_asr.sources.timit.modelled_seconds), already normalised, as the notebook's map() left them.
+ctc_asr.data.sources.timit.modelled_seconds), already normalised, as the notebook's map() left them.
   (a) seed: HF Trainer, batch 32, group_by_length, fp16 (GPU only), gradient checkpointing,
       frozen feature encoder, rows in Python-list format padded by the notebook's collator;
-  (b) ours: ctc_asr.train.fit with params.yaml's train section under presets/timit-tuned.yaml
+  (b) ours: ctc_asr.training.loop.fit with params.yaml's train section under presets/timit-tuned.yaml
       (100 s batches, 4 workers, frozen encoder), and again with 256 s batches: bf16 autocast
       where the GPU has it, fused AdamW, exact padded batches built by data-loader workers,
       SpecAugment masks drawn there, no host waits in the step, the frozen encoder's output
@@ -48,10 +48,13 @@ import torch
 from eval_batching import timit_like_clips
 from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr import model, params, precision, presets, tables, vocab
-from ctc_asr.batching import standardize
-from ctc_asr.store import Store, Writer
-from ctc_asr.train import Evaluator, dev_rows, fit, kept_rows, plan_epochs
+from ctc_asr.core import params, presets, tables
+from ctc_asr.data import vocab
+from ctc_asr.data.store import Store, Writer
+from ctc_asr.network import model
+from ctc_asr.network.batches import standardize
+from ctc_asr.training import precision
+from ctc_asr.training.loop import Evaluator, dev_rows, fit, kept_rows, plan_epochs
 
 RATE, VOCAB = 16000, 32
 CONFIGS = {

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from ctc_asr import corpus, params, sources
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.outputs import clear, replacing, write_json
-from ctc_asr.rejects import Rejects
+from ctc_asr.core import params
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, replacing, write_json
+from ctc_asr.data import corpus, sources
+from ctc_asr.data.rejects import Rejects
 
 OUT, METRICS, REJECTS = Path("data/raw"), Path("metrics/download.json"), Path("metrics/rejects/download.tsv")
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ctc_asr import audio, corpus, params, store, vocab
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.outputs import clear, replacing, write_json
-from ctc_asr.parallel import ordered_map, worker_count
-from ctc_asr.rejects import Rejects, attempt
+from ctc_asr.core import params
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, replacing, write_json
+from ctc_asr.core.parallel import ordered_map, worker_count
+from ctc_asr.data import audio, corpus, store, vocab
+from ctc_asr.data.rejects import Rejects, attempt
 
 RAW, TRANSCRIPTS, VOCAB, OUT = Path("data/raw"), Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("data/encoded")
 METRICS, REJECTS = Path("metrics/encode.json"), Path("metrics/rejects/encode.tsv")

@@ -14,15 +14,18 @@ from pathlib import Path
 
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import card, decoding, params, tables, vocab
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.evaluation import analyse, headline_rate, phone_rates
-from ctc_asr.inference import greedy_text, logits
-from ctc_asr.model import SCRATCH, device
-from ctc_asr.outputs import clear, replacing, write_json
-from ctc_asr.phones import FOLD_48_TO_39, fold
-from ctc_asr.scoring import score
-from ctc_asr.store import Store
+from ctc_asr.core import params, tables
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, replacing, write_json
+from ctc_asr.data import vocab
+from ctc_asr.data.phones import FOLD_48_TO_39, fold
+from ctc_asr.data.store import Store
+from ctc_asr.decoding import beam
+from ctc_asr.decoding.inference import greedy_text, logits
+from ctc_asr.evaluation import card
+from ctc_asr.evaluation.analysis import analyse, headline_rate, phone_rates
+from ctc_asr.evaluation.scoring import score
+from ctc_asr.network.model import SCRATCH, device
 
 TRAINED, LM, ENCODED, OUT = Path("models/ctc"), Path("data/lm"), Path("data/encoded"), Path("models/asr")
 TUNED, TRAIN_METRICS, LM_METRICS = Path("metrics/tune.json"), Path("metrics/train.json"), Path("metrics/lm.json")
@@ -35,7 +38,7 @@ def assemble(tuned: dict, folder: Path) -> None:
     shutil.copytree(TRAINED, folder, copy_function=shutil.copyfile)  # not its modes: a linked cache's files are read-only
     if tuned["lm"]:
         processor = Wav2Vec2Processor.from_pretrained(TRAINED)
-        decoding.save(folder, processor, decoding.decoder(processor, LM, tuned["alpha"], tuned["beta"]))
+        beam.save(folder, processor, beam.decoder(processor, LM, tuned["alpha"], tuned["beta"]))
 
 
 def transcribe(network, processor, clips, cfg: params.Params, audio_seconds: float) -> tuple[dict, dict]:
@@ -48,10 +51,11 @@ def transcribe(network, processor, clips, cfg: params.Params, audio_seconds: flo
               "greedy_real_time_factor": round((time.perf_counter() - started) / audio_seconds, 4)}
     if hasattr(processor, "decoder"):
         started = time.perf_counter()
-        decoded["lm"] = decoding.beam_texts(processor.decoder, scores, cfg.decode.beam_width)
-        beam = time.perf_counter() - started
-        timing |= {"beam_search_seconds": round(beam, 2), "beam_search_utterances_per_second": round(len(clips) / beam, 1),
-                   "lm_real_time_factor": round((forward + beam) / audio_seconds, 4)}
+        decoded["lm"] = beam.beam_texts(processor.decoder, scores, cfg.decode.beam_width)
+        searching = time.perf_counter() - started
+        timing |= {"beam_search_seconds": round(searching, 2),
+                   "beam_search_utterances_per_second": round(len(clips) / searching, 1),
+                   "lm_real_time_factor": round((forward + searching) / audio_seconds, 4)}
     return decoded, timing
 
 
@@ -95,7 +99,7 @@ def main() -> None:
     with replacing(OUT) as asr, replacing(DETAILS) as details:
         assemble(tuned, asr)
         network = Wav2Vec2ForCTC.from_pretrained(asr).to(device())
-        processor = decoding.load_processor(asr)
+        processor = beam.load_processor(asr)
         encoded = Store(ENCODED)
         rows = encoded.rows("test")
         test = encoded.index.iloc[rows]

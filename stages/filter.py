@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ctc_asr import filters, model, params, tables
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.outputs import clear, write_json
-from ctc_asr.rejects import Rejects
-from ctc_asr.store import Store
+from ctc_asr.core import params, tables
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, write_json
+from ctc_asr.data import filters
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.store import Store
+from ctc_asr.network import model
 
 ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("metrics/filter.json")
 REJECTS = Path("metrics/rejects/filter.tsv")

@@ -3,10 +3,12 @@
 from itertools import chain
 from pathlib import Path
 
-from ctc_asr import corpus, lm, params
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.outputs import clear, replacing, write_json
-from ctc_asr.text import normalizer
+from ctc_asr.core import params
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, replacing, write_json
+from ctc_asr.data import corpus
+from ctc_asr.data.text import normalizer
+from ctc_asr.decoding import ngram
 
 TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/lm"), Path("metrics/lm.json")
 ARPA, UNIGRAMS = "lm.arpa", "unigrams.txt"
@@ -18,7 +20,7 @@ def main() -> None:
     cfg = params.load()
     frame = corpus.read(TRANSCRIPTS)
     train = frame.loc[frame["split"] == "train", "text"].tolist()
-    why = lm.why_none(cfg.lm.order, cfg.target, train, cfg.lm.text)
+    why = ngram.why_none(cfg.lm.order, cfg.target, train, cfg.lm.text)
     if why:  # the LM is a word model: phones, and text without words, are decoded greedily
         with replacing(OUT) as folder:
             folder.mkdir()
@@ -28,17 +30,17 @@ def main() -> None:
         return
     sentences = [text.split() for text in train]
     if cfg.lm.text:
-        sentences = list(chain(sentences, lm.text_file_sentences(cfg.lm.text, normalizer(cfg.normalize))))
-    model = lm.estimate(sentences, cfg.lm.order)
+        sentences = list(chain(sentences, ngram.text_file_sentences(cfg.lm.text, normalizer(cfg.normalize))))
+    model = ngram.estimate(sentences, cfg.lm.order)
     with replacing(OUT) as folder:
         folder.mkdir()
-        lm.write_arpa(model, folder / ARPA)
+        ngram.write_arpa(model, folder / ARPA)
         (folder / UNIGRAMS).write_text("".join(w + "\n" for w in model.words), encoding="utf-8")
     known = set(model.words)
     write_json(METRICS, {
         "order": cfg.lm.order, "sentences": len(sentences), "words": sum(len(s) for s in sentences),
         "vocabulary": len(known), "ngrams": {str(n): len(p) for n, p in enumerate(model.probs, start=1)},
-        "oov_rate": {split: lm.out_of_vocabulary_rate(frame.loc[frame["split"] == split, "text"], known)
+        "oov_rate": {split: ngram.out_of_vocabulary_rate(frame.loc[frame["split"] == split, "text"], known)
                      for split in ("dev", "test")},
     })
     print(f"lm: {cfg.lm.order}-gram of {len(sentences)} sentences, {len(known)} words -> {OUT / ARPA}")

@@ -3,11 +3,12 @@ phones download recorded (target: phones); empty ones fail or are dropped."""
 
 from pathlib import Path
 
-from ctc_asr import corpus, params
-from ctc_asr.errors import BadInput, UserError, exit_on_user_error
-from ctc_asr.outputs import clear, write_json
-from ctc_asr.rejects import Rejects
-from ctc_asr.text import normalize_phones, normalizer
+from ctc_asr.core import params
+from ctc_asr.core.errors import BadInput, UserError, exit_on_user_error
+from ctc_asr.core.outputs import clear, write_json
+from ctc_asr.data import corpus
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.text import normalize_phones, normalizer
 
 MANIFEST, OUT, METRICS = Path("data/raw/manifest.tsv"), Path("data/text/transcripts.tsv"), Path("metrics/normalize.json")
 REJECTS = Path("metrics/rejects/normalize.tsv")

@@ -10,13 +10,16 @@ A rerun after a kill resumes from models/checkpoint (not a DVC output: DVC leave
 import sys
 from pathlib import Path
 
-from ctc_asr import distributed, model, params, tables, vocab
-from ctc_asr.checkpoint import Checkpoints
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.history import History
-from ctc_asr.outputs import clear, replacing, write_json
-from ctc_asr.store import Store
-from ctc_asr.train import Evaluator, dev_rows, fit, kept_rows, run_key
+from ctc_asr.core import params, tables
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, replacing, write_json
+from ctc_asr.data import vocab
+from ctc_asr.data.store import Store
+from ctc_asr.network import model
+from ctc_asr.training import distributed
+from ctc_asr.training.checkpoint import Checkpoints
+from ctc_asr.training.history import History
+from ctc_asr.training.loop import Evaluator, dev_rows, fit, kept_rows, run_key
 
 ENCODED, DECISIONS, VOCAB = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("data/vocab.json")
 OUT, CHECKPOINT = Path("models/ctc"), Path("models/checkpoint")

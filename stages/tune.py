@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import decoding, params, tables
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.inference import greedy_text, logits
-from ctc_asr.model import device
-from ctc_asr.outputs import clear, write_json
-from ctc_asr.scoring import score
-from ctc_asr.store import Store
+from ctc_asr.core import params, tables
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, write_json
+from ctc_asr.data.store import Store
+from ctc_asr.decoding import beam
+from ctc_asr.decoding.inference import greedy_text, logits
+from ctc_asr.evaluation.scoring import score
+from ctc_asr.network.model import device
 
 MODEL, LM, ENCODED = Path("models/ctc"), Path("data/lm"), Path("data/encoded")
 METRICS, GRID = Path("metrics/tune.json"), Path("metrics/tune/grid.tsv")
@@ -24,7 +25,7 @@ METRICS, GRID = Path("metrics/tune.json"), Path("metrics/tune/grid.tsv")
 def main() -> None:
     clear(GRID)
     cfg = params.load()
-    if not decoding.has_lm(LM):
+    if not beam.has_lm(LM):
         tables.write(pd.DataFrame(columns=["alpha", "beta", "wer", "cer"]), GRID)
         write_json(METRICS, {"lm": False})
         print("tune: no language model (lm.order 0), nothing to tune: decoding is greedy")
@@ -36,8 +37,8 @@ def main() -> None:
     scores = logits(network, [encoded.audio(i) for i in rows], cfg.evaluate.batch_size, progress=True)
     references = encoded.index["text"].iloc[rows].tolist()
     greedy, _ = score(references, [greedy_text(processor, s) for s in scores])
-    beam = decoding.decoder(processor, LM, alpha=0.0, beta=0.0)
-    grid = decoding.tune(beam, scores, references, cfg.decode.alpha, cfg.decode.beta, cfg.decode.beam_width)
+    decoder = beam.decoder(processor, LM, alpha=0.0, beta=0.0)
+    grid = beam.tune(decoder, scores, references, cfg.decode.alpha, cfg.decode.beta, cfg.decode.beam_width)
     best = grid.iloc[0]
     tables.write(grid, GRID)
     write_json(METRICS, {"lm": True, "alpha": float(best["alpha"]), "beta": float(best["beta"]), "dev_utterances": len(rows),

@@ -3,9 +3,10 @@
 import json
 from pathlib import Path
 
-from ctc_asr import corpus, params, vocab
-from ctc_asr.errors import exit_on_user_error
-from ctc_asr.outputs import clear, write_json, write_text
+from ctc_asr.core import params
+from ctc_asr.core.errors import exit_on_user_error
+from ctc_asr.core.outputs import clear, write_json, write_text
+from ctc_asr.data import corpus, vocab
 
 TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/vocab.json"), Path("metrics/vocab.json")
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from ctc_asr import params
-from ctc_asr import store as store_module
-from ctc_asr import vocab as vocab_module
+from ctc_asr.core import params
+from ctc_asr.data import store as store_module
+from ctc_asr.data import vocab as vocab_module
 
 # Models this small gain nothing from more threads, and test processes run side by side.
 torch.set_num_threads(1)

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import torch
 
-from ctc_asr import distributed, model, params, vocab
-from ctc_asr.checkpoint import Checkpoints
-from ctc_asr.history import History
-from ctc_asr.store import Store
-from ctc_asr.train import Evaluator, fit
+from ctc_asr.core import params
+from ctc_asr.data import vocab
+from ctc_asr.data.store import Store
+from ctc_asr.network import model
+from ctc_asr.training import distributed
+from ctc_asr.training.checkpoint import Checkpoints
+from ctc_asr.training.history import History
+from ctc_asr.training.loop import Evaluator, fit
 
 TINY = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, conv_dim=[8] * 7,
             num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, feat_extract_norm="group",

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import audio
-from ctc_asr.errors import UserError
+from ctc_asr.core.errors import UserError
+from ctc_asr.data import audio
 
 
 def sine(freq: float, rate: int, seconds: float, amplitude: float = 0.5) -> np.ndarray:

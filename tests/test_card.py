@@ -4,7 +4,8 @@ from pathlib import Path
 
 from huggingface_hub import ModelCard
 
-from ctc_asr import card, params
+from ctc_asr.core import params
+from ctc_asr.evaluation import card
 
 DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 TEST = {"lm": {"wer": 0.21, "cer": 0.07}, "greedy": {"wer": 0.3, "cer": 0.09}}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ctc_asr.checkpoint import Checkpoints, random_state, restore_random_state
+from ctc_asr.training.checkpoint import Checkpoints, random_state, restore_random_state
 
 
 class RunsCode:

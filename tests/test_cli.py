@@ -10,8 +10,10 @@ import soundfile as sf
 import torch
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import audio, decoding, inference, lm, model
 from ctc_asr.cli import main
+from ctc_asr.data import audio
+from ctc_asr.decoding import beam, inference, ngram
+from ctc_asr.network import model
 
 
 @pytest.fixture
@@ -29,12 +31,12 @@ def lm_model_dir(tmp_path, model_dir):
     """model_dir with a word trigram decoder, as the tune stage writes models/asr."""
     sentences = [s.split() for s in ["a bad cab", "a dab", "bad cab ab", "cab a bad"]]
     (tmp_path / "lm").mkdir()
-    lm.write_arpa(lm.estimate(sentences, 3), tmp_path / "lm" / decoding.ARPA)
-    (tmp_path / "lm" / decoding.UNIGRAMS).write_text("a\nab\nbad\ncab\ndab\n")
+    ngram.write_arpa(ngram.estimate(sentences, 3), tmp_path / "lm" / beam.ARPA)
+    (tmp_path / "lm" / beam.UNIGRAMS).write_text("a\nab\nbad\ncab\ndab\n")
     folder = tmp_path / "asr"
     shutil.copytree(model_dir, folder)
     processor = Wav2Vec2Processor.from_pretrained(model_dir)
-    decoding.save(folder, processor, decoding.decoder(processor, tmp_path / "lm", alpha=0.5, beta=1.0))
+    beam.save(folder, processor, beam.decoder(processor, tmp_path / "lm", alpha=0.5, beta=1.0))
     return folder
 
 
@@ -75,7 +77,7 @@ def test_json_output_has_words_with_times(capsys, model_dir, recordings):
 def test_a_folder_with_an_lm_decodes_with_it_unless_told_not_to(capsys, model_dir, lm_model_dir, recordings):
     from transformers import Wav2Vec2ProcessorWithLM
 
-    from ctc_asr.longform import Chunking, recording_logits
+    from ctc_asr.decoding.longform import Chunking, recording_logits
 
     results = [json.loads(line) for line in run(capsys, "--model", lm_model_dir, "--format", "json", *recordings)]
     network, processor = Wav2Vec2ForCTC.from_pretrained(lm_model_dir), Wav2Vec2ProcessorWithLM.from_pretrained(lm_model_dir)

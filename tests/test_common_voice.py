@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import audio, params
-from ctc_asr.errors import BadInput, UserError
-from ctc_asr.rejects import Rejects
-from ctc_asr.sources import download
+from ctc_asr.core import params
+from ctc_asr.core.errors import BadInput, UserError
+from ctc_asr.data import audio
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.sources import download
 
 DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 # Common Voice 17's columns, in its order.

@@ -7,8 +7,9 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor, pipeline
 
-from ctc_asr import decoding, lm, vocab
-from ctc_asr.inference import greedy_text
+from ctc_asr.data import vocab
+from ctc_asr.decoding import beam, ngram
+from ctc_asr.decoding.inference import greedy_text
 
 SENTENCES = ["the cat sat on the mat", "a cat ran to the mat", "the dog sat on a log", "a dog ran to the log"]
 
@@ -25,9 +26,9 @@ def processor(tmp_path) -> Wav2Vec2Processor:
 def lm_dir(tmp_path):
     folder = tmp_path / "lm"
     folder.mkdir()
-    model = lm.estimate([s.split() for s in SENTENCES], 3)
-    lm.write_arpa(model, folder / decoding.ARPA)
-    (folder / decoding.UNIGRAMS).write_text("".join(w + "\n" for w in model.words))
+    model = ngram.estimate([s.split() for s in SENTENCES], 3)
+    ngram.write_arpa(model, folder / beam.ARPA)
+    (folder / beam.UNIGRAMS).write_text("".join(w + "\n" for w in model.words))
     return folder
 
 
@@ -50,25 +51,25 @@ def test_the_lm_corrects_what_greedy_decoding_gets_wrong(processor, lm_dir):
     text = "the cat sat on the mat"
     scores = frames_for(processor, text, {4: "k", 9: "e", 12: "u"})  # "kat", "set", "un"
     assert greedy_text(processor, scores) == "the kat set un the mat"
-    beam = decoding.decoder(processor, lm_dir, alpha=0.5, beta=1.0)
-    assert decoding.beam_texts(beam, [scores], beam_width=20, processes=1) == [text]
+    decoder = beam.decoder(processor, lm_dir, alpha=0.5, beta=1.0)
+    assert beam.beam_texts(decoder, [scores], beam_width=20, processes=1) == [text]
 
 
 def test_pooled_decoding_equals_one_process_and_empty_logits_give_empty_text(processor, lm_dir):
-    beam = decoding.decoder(processor, lm_dir, alpha=0.5, beta=1.0)
+    decoder = beam.decoder(processor, lm_dir, alpha=0.5, beta=1.0)
     clips = [frames_for(processor, s, {2: "x"}) for s in SENTENCES] + [torch.zeros(0, len(processor.tokenizer))]
-    alone = decoding.beam_texts(beam, clips, beam_width=20, processes=1)
-    assert decoding.beam_texts(beam, clips, beam_width=20, processes=2) == alone
+    alone = beam.beam_texts(decoder, clips, beam_width=20, processes=1)
+    assert beam.beam_texts(decoder, clips, beam_width=20, processes=2) == alone
     assert alone[-1] == "" and alone[0] == SENTENCES[0]
 
 
 def test_tune_ranks_the_grid_and_keeps_the_best_weights(processor, lm_dir, tmp_path):
     clips = [frames_for(processor, s, {4: "k", 9: "e"}) for s in SENTENCES]
-    beam = decoding.decoder(processor, lm_dir, alpha=0.0, beta=0.0)
-    grid = decoding.tune(beam, clips, SENTENCES, alphas=[0.0, 0.5], betas=[0.0, 1.0], beam_width=20)
+    decoder = beam.decoder(processor, lm_dir, alpha=0.0, beta=0.0)
+    grid = beam.tune(decoder, clips, SENTENCES, alphas=[0.0, 0.5], betas=[0.0, 1.0], beam_width=20)
     assert len(grid) == 4 and grid["wer"].is_monotonic_increasing
     assert grid["wer"].iloc[0] < grid.loc[grid["alpha"] == 0.0, "wer"].min()  # alpha 0 is greedy-like: the LM must win
-    decoding.save(tmp_path / "folder", processor, beam)
+    beam.save(tmp_path / "folder", processor, decoder)
     saved = json.loads((tmp_path / "folder" / "language_model" / "attrs.json").read_text())
     assert (saved["alpha"], saved["beta"]) == (grid["alpha"].iloc[0], grid["beta"].iloc[0])
 
@@ -83,7 +84,7 @@ def model_folder(tmp_path, processor, lm_dir, monkeypatch):
                             pad_token_id=processor.tokenizer.pad_token_id)
     torch.manual_seed(0)
     Wav2Vec2ForCTC(config).save_pretrained(folder)
-    decoding.save(folder, processor, decoding.decoder(processor, lm_dir, alpha=0.5, beta=1.0))
+    beam.save(folder, processor, beam.decoder(processor, lm_dir, alpha=0.5, beta=1.0))
     return folder
 
 
@@ -93,7 +94,7 @@ def test_the_saved_folder_loads_with_its_lm_through_transformers(model_folder, p
     loaded = Wav2Vec2ProcessorWithLM.from_pretrained(model_folder)
     scores = frames_for(processor, "the cat sat", {4: "k"})
     assert loaded.decode(scores.numpy()).text == "the cat sat"
-    assert isinstance(decoding.load_processor(model_folder), Wav2Vec2ProcessorWithLM)
+    assert isinstance(beam.load_processor(model_folder), Wav2Vec2ProcessorWithLM)
 
 
 def test_the_asr_pipeline_decodes_with_the_lm(model_folder):
@@ -105,4 +106,4 @@ def test_the_asr_pipeline_decodes_with_the_lm(model_folder):
 
 def test_a_folder_without_an_lm_loads_the_plain_processor(tmp_path, processor):
     processor.save_pretrained(tmp_path / "plain")
-    assert type(decoding.load_processor(tmp_path / "plain")) is Wav2Vec2Processor
+    assert type(beam.load_processor(tmp_path / "plain")) is Wav2Vec2Processor

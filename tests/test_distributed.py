@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from ctc_asr import distributed
-from ctc_asr.distributed import Ranks, loss_weight, shard
-from ctc_asr.errors import UserError
+from ctc_asr.core.errors import UserError
+from ctc_asr.training import distributed
+from ctc_asr.training.distributed import Ranks, loss_weight, shard
 
 
 def test_shards_cover_the_batch_once():

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ctc_asr import errors
-from ctc_asr.errors import BadInput, UserError, exit_on_user_error, require_regular_file, writing
-from ctc_asr.sources import synthetic
+from ctc_asr.core import errors
+from ctc_asr.core.errors import BadInput, UserError, exit_on_user_error, require_regular_file, writing
+from ctc_asr.data.sources import synthetic
 
 Usage = namedtuple("Usage", "total used free")
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from ctc_asr.evaluation import PREDICTION_COLUMNS, analyse, headline_rate
+from ctc_asr.evaluation.analysis import PREDICTION_COLUMNS, analyse, headline_rate
 
 
 @pytest.fixture

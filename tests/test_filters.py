@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from transformers import Wav2Vec2Config
 
-from ctc_asr import filters
+from ctc_asr.data import filters
 
 WAV2VEC2 = Wav2Vec2Config()  # the conv stack of every wav2vec2 checkpoint: 400-sample receptive field, 320-sample hop
 
@@ -48,8 +48,8 @@ def test_decide_works_on_a_slice_of_an_index():
 
 
 def test_infeasible_clips_become_bad_input_naming_the_clip():
-    from ctc_asr.errors import BadInput
-    from ctc_asr.rejects import Rejects
+    from ctc_asr.core.errors import BadInput
+    from ctc_asr.data.rejects import Rejects
 
     index = pd.DataFrame({"id": ["ok", "cramped"], "seconds": [1.0, 1.0], "audio_length": [16000, 16000]})
     decisions = filters.decide(index, np.array([10, 500]), 0.0, 10.0, WAV2VEC2)

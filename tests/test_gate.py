@@ -3,8 +3,8 @@ import subprocess
 
 import pytest
 
-from ctc_asr import gate
-from ctc_asr.errors import UserError
+from ctc_asr.core.errors import UserError
+from ctc_asr.evaluation import gate
 
 LIMITS = {"wer": 0.01, "cer": 0.0}
 

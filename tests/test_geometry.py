@@ -3,7 +3,7 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr.geometry import output_frames, samples_per_frame
+from ctc_asr.network.geometry import output_frames, samples_per_frame
 
 SAMPLE_COUNTS = [0, 1, 5, 9, 10, 100, 319, 399, 400, 401, 719, 720, 721, 1000, 4321, 16000, 16319, 16320, 48000, 160007]
 GEOMETRIES = {

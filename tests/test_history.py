@@ -1,6 +1,6 @@
 import pandas as pd
 
-from ctc_asr.history import History
+from ctc_asr.training.history import History
 
 
 def test_history_writes_tsv_that_pandas_reads_back(tmp_path):

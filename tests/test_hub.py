@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import params
-from ctc_asr.errors import BadInput, UserError
-from ctc_asr.rejects import Rejects
-from ctc_asr.sources import download
+from ctc_asr.core import params
+from ctc_asr.core.errors import BadInput, UserError
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.sources import download
 
 datasets = pytest.importorskip("datasets")
 

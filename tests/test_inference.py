@@ -3,8 +3,9 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr import batching, inference, model
-from ctc_asr.geometry import output_frames
+from ctc_asr.decoding import inference
+from ctc_asr.network import batches, model
+from ctc_asr.network.geometry import output_frames
 
 
 def tiny_model(tiny_config, tokenizer, **changes):
@@ -49,7 +50,7 @@ def test_output_order_matches_input_order(tiny_config, tokenizer):
 def alone(network, clip):
     """The reference: one clip, no padding, no mask, no clip-wise norm; the plain HF call."""
     with torch.inference_mode():
-        return network(torch.from_numpy(batching.standardize(clip))[None]).logits[0]
+        return network(torch.from_numpy(batches.standardize(clip))[None]).logits[0]
 
 
 BASE = dict()  # Wav2Vec2Config() defaults are wav2vec2-base: group norm, no stable layer norm
@@ -76,7 +77,7 @@ def test_without_the_clip_wise_norm_a_group_norm_batch_is_not_exact():
     torch.manual_seed(0)
     network = Wav2Vec2ForCTC(Wav2Vec2Config(num_hidden_layers=2)).eval()
     clips = clips_of([32000, 2400])
-    batch = batching.pad(clips)
+    batch = batches.pad(clips)
     with torch.inference_mode():
         padded = network(**batch).logits[1, :output_frames(network.config, 2400)]
     assert torch.max(torch.abs(padded - alone(network, clips[1]))) > 1e-2

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import corpus, params
-from ctc_asr.errors import UserError
-from ctc_asr.rejects import Rejects
-from ctc_asr.sources import download
+from ctc_asr.core import params
+from ctc_asr.core.errors import UserError
+from ctc_asr.data import corpus
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.sources import download
 
 DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 RATE = 16000

@@ -3,15 +3,15 @@ import math
 import kenlm
 import pytest
 
-from ctc_asr import lm
-from ctc_asr.sources.synthetic import load_sentences
-from ctc_asr.text import normalize, normalizer
+from ctc_asr.data.sources.synthetic import load_sentences
+from ctc_asr.data.text import normalize, normalizer
+from ctc_asr.decoding import ngram
 
 
 def kenlm_model(sentences, order, tmp_path):
-    model = lm.estimate([s.split() for s in sentences], order)
+    model = ngram.estimate([s.split() for s in sentences], order)
     path = tmp_path / f"{order}.arpa"
-    lm.write_arpa(model, path)
+    ngram.write_arpa(model, path)
     return model, kenlm.Model(str(path))
 
 
@@ -27,11 +27,11 @@ def state_after(model: kenlm.Model, words: list[str]) -> kenlm.State:
 
 def test_discounts_from_counts_of_counts():
     # t1..t4 = 4, 2, 1, 1: Y = 4 / (4 + 2*2) = 0.5, D_k = k - (k+1) Y t_{k+1} / t_k
-    assert lm.discounts([1, 1, 1, 1, 2, 2, 3, 4, 9]) == pytest.approx((0.5, 1.25, 1.0))
+    assert ngram.discounts([1, 1, 1, 1, 2, 2, 3, 4, 9]) == pytest.approx((0.5, 1.25, 1.0))
 
 
 def test_discounts_fall_back_when_a_count_of_counts_is_missing():
-    assert lm.discounts([1, 1, 2, 4]) == lm.FALLBACK  # no n-gram seen 3 times
+    assert ngram.discounts([1, 1, 2, 4]) == ngram.FALLBACK  # no n-gram seen 3 times
 
 
 def test_a_hand_computed_bigram_model(tmp_path):
@@ -50,8 +50,8 @@ def test_a_hand_computed_bigram_model(tmp_path):
 def test_every_context_gives_a_distribution_over_the_vocabulary(tmp_path, order):
     sentences = [normalize(s, ',?.!-;:"') for s in load_sentences("harvard")[:300]]
     estimated, model = kenlm_model(sentences, order, tmp_path)
-    assert any(d != lm.FALLBACK for d in estimated.discounts)  # the real formula is exercised, not only the fallback
-    vocabulary = [*estimated.words, lm.EOS, lm.UNK]
+    assert any(d != ngram.FALLBACK for d in estimated.discounts)  # the real formula is exercised, not only the fallback
+    vocabulary = [*estimated.words, ngram.EOS, ngram.UNK]
     first = sentences[0].split()
     for context in ([], first[:1], first[:2], first[:3], ["unheard", "words"], sentences[7].split()[:order]):
         state = state_after(model, context)
@@ -69,7 +69,7 @@ def test_seen_text_scores_above_shuffled_text(tmp_path):
 
 def test_order_below_one_is_refused():
     with pytest.raises(ValueError, match="order"):
-        lm.estimate([["a"]], 0)
+        ngram.estimate([["a"]], 0)
 
 
 MANDARIN = ["今天天气很好", "我们去公园", "他是老师"]
@@ -81,16 +81,16 @@ MANDARIN = ["今天天气很好", "我们去公园", "他是老师"]
     (4, "words", None, "the training transcripts are written without spaces"),
 ])
 def test_no_word_lm_and_why(order, target, text, why):
-    assert lm.why_none(order, target, MANDARIN, text).startswith(why)
+    assert ngram.why_none(order, target, MANDARIN, text).startswith(why)
 
 
 def test_a_word_lm_for_spaced_text_or_a_segmented_text_given():
-    assert lm.why_none(4, "words", ["a cat sat", "the dog"], None) is None
-    assert lm.why_none(4, "words", MANDARIN, "segmented.txt") is None  # the user's words: lm.text
+    assert ngram.why_none(4, "words", ["a cat sat", "the dog"], None) is None
+    assert ngram.why_none(4, "words", MANDARIN, "segmented.txt") is None  # the user's words: lm.text
 
 
 def test_lm_text_is_normalized_as_the_transcripts_are(tmp_path, defaults):
     path = tmp_path / "text.txt"
     path.write_text("«Un CAFE\u0301», s’il vous plaît !\n\n今天 天气 很 好。\n", encoding="utf-8")
-    assert list(lm.text_file_sentences(path, normalizer(defaults.normalize))) == [
+    assert list(ngram.text_file_sentences(path, normalizer(defaults.normalize))) == [
         ["un", "caf\u00e9", "s'il", "vous", "plaît"], ["今天", "天气", "很", "好"]]

@@ -25,11 +25,11 @@ def stale_deps(status: dict) -> dict[str, list[str]]:
 
 
 def test_stale_deps_names_changed_code_and_params_only():
-    status = {"train": [{"changed deps": {"src/ctc_asr/train.py": "modified", "data/encoded": "deleted",
+    status = {"train": [{"changed deps": {"src/ctc_asr/training/loop.py": "modified", "data/encoded": "deleted",
                                           "params.yaml": {"train.epochs": "modified"}}},
                         {"changed outs": {"models/ctc": "deleted"}}],
               "tune": [{"changed deps": {"models/ctc": "deleted"}}]}
-    assert stale_deps(status) == {"train": ["src/ctc_asr/train.py: modified",
+    assert stale_deps(status) == {"train": ["src/ctc_asr/training/loop.py: modified",
                                             "params.yaml: {'train.epochs': 'modified'}"]}
 
 

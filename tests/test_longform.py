@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from ctc_asr import decoding, inference, lm, model
-from ctc_asr.geometry import output_frames
-from ctc_asr.longform import Chunking, chunks, recording_logits, segments, stitch, streamed_logits, words_with_times
+from ctc_asr.decoding import beam, inference, ngram
+from ctc_asr.decoding.longform import Chunking, chunks, recording_logits, segments, stitch, streamed_logits, words_with_times
+from ctc_asr.network import model
+from ctc_asr.network.geometry import output_frames
 
 FRAME = 320
 
@@ -135,11 +136,11 @@ def processor_with_lm(tmp_path, tiny_config, tokenizer):
 
     _, processor = tiny_model(tiny_config, tokenizer)
     sentences = [s.split() for s in ["hello world", "a cat sat", "the dog ran", "hello a cat"]]
-    model_ = lm.estimate(sentences, 3)
-    lm.write_arpa(model_, tmp_path / decoding.ARPA)
-    (tmp_path / decoding.UNIGRAMS).write_text("".join(w + "\n" for w in model_.words))
-    beam = decoding.decoder(processor, tmp_path, alpha=0.5, beta=1.0)
-    return Wav2Vec2ProcessorWithLM(processor.feature_extractor, processor.tokenizer, beam)
+    model_ = ngram.estimate(sentences, 3)
+    ngram.write_arpa(model_, tmp_path / beam.ARPA)
+    (tmp_path / beam.UNIGRAMS).write_text("".join(w + "\n" for w in model_.words))
+    decoder = beam.decoder(processor, tmp_path, alpha=0.5, beta=1.0)
+    return Wav2Vec2ProcessorWithLM(processor.feature_extractor, processor.tokenizer, decoder)
 
 
 @pytest.mark.parametrize("with_lm", [False, True], ids=["greedy", "lm"])

@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from ctc_asr import corpus, params
-from ctc_asr.errors import BadInput, UserError
-from ctc_asr.rejects import Rejects
-from ctc_asr.sources import collect, download, manifest
+from ctc_asr.core import params
+from ctc_asr.core.errors import BadInput, UserError
+from ctc_asr.data import corpus
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.sources import collect, download, manifest
 
 DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 MAX_SECONDS = 2.0

@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from ctc_asr import model
-from ctc_asr.errors import UserError
+from ctc_asr.core.errors import UserError
+from ctc_asr.network import model
 
 
 def test_scratch_head_matches_the_tokenizer(tiny_config, tokenizer):

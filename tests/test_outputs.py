@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from ctc_asr import outputs, store
+from ctc_asr.core import outputs
+from ctc_asr.data import store
 
 
 def test_a_file_is_replaced_without_writing_into_its_other_links(tmp_path):

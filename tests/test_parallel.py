@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from ctc_asr.parallel import AHEAD, ordered_map, worker_count
+from ctc_asr.core.parallel import AHEAD, ordered_map, worker_count
 
 
 def square_with_pid(x: int) -> tuple[int, int]:

@@ -4,8 +4,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from ctc_asr import params
-from ctc_asr.errors import UserError
+from ctc_asr.core import params
+from ctc_asr.core.errors import UserError
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 

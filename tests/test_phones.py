@@ -3,10 +3,10 @@
 import pandas as pd
 import pytest
 
-from ctc_asr import vocab
-from ctc_asr.evaluation import analyse
-from ctc_asr.phones import FOLD_48_TO_39, TIMIT_TO_48, fold, read_timit
-from ctc_asr.sources.espeak import Espeak
+from ctc_asr.data import vocab
+from ctc_asr.data.phones import FOLD_48_TO_39, TIMIT_TO_48, fold, read_timit
+from ctc_asr.data.sources.espeak import Espeak
+from ctc_asr.evaluation.analysis import analyse
 
 # The 61 phones of the TIMIT documentation (phoncode.doc), closures and silences included.
 TIMIT_61 = ("b d g p t k dx q jh ch s sh z zh f th v dh m n ng em en eng nx l r w y hh hv el iy ih eh ey ae aa aw ay "

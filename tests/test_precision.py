@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ctc_asr import precision
+from ctc_asr.training import precision
 
 CPU = torch.device("cpu")
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import yaml
 
-from ctc_asr import presets
-from ctc_asr.errors import UserError
-from ctc_asr.sources.timit import modelled_seconds
-from ctc_asr.train import plan_epochs
+from ctc_asr.core import presets
+from ctc_asr.core.errors import UserError
+from ctc_asr.data.sources.timit import modelled_seconds
+from ctc_asr.training.loop import plan_epochs
 
 PROJECT = Path(__file__).resolve().parents[1]
 PARAMS = PROJECT / "params.yaml"

@@ -20,15 +20,30 @@ def tracked() -> list[str]:
 
 
 def library_lines() -> str:
-    """The indented lines under src/ctc_asr/ in the layout."""
-    return re.search(r"^src/ctc_asr/.*?\n((?:  .*\n)+)", layout(), re.M).group(1)
+    """The indented lines under src/ctc_asr/ in the layout, the first line's tail included."""
+    match = re.search(r"^(src/ctc_asr/.*?\n)((?:  .*\n)+)", layout(), re.M)
+    return match.group(1) + match.group(2)
+
+
+def named_modules() -> set[str]:
+    """Every module the layout names, as a path under src/ctc_asr/ (a folder line opens a folder)."""
+    named, folder = set(), ""
+    for line in library_lines().splitlines():
+        depth = (len(line) - len(line.lstrip())) // 2
+        opened = re.match(r"\s*(\w+)/\s", line)
+        if depth == 1 and opened:
+            folder = opened.group(1) + "/"
+        prefix = folder if depth == 2 else ""
+        named |= {prefix + name for name in re.findall(r"\b(\w+\.py)\b", line)}
+    return named
 
 
 def test_every_library_module_is_named():
-    named = set(re.findall(r"\b(\w+\.py)\b", library_lines()))
-    modules = {p.name for p in LIBRARY.glob("*.py")} - {"__init__.py", "__main__.py"}
+    named = named_modules()
+    modules = {str(p.relative_to(LIBRARY)) for p in LIBRARY.rglob("*.py")
+               if p.name not in {"__init__.py", "__main__.py"} and "sources" not in p.parts}
     assert sorted(modules - named) == [], "modules the layout does not name"
-    assert sorted(named - modules) == [], "names in the layout that are not modules"
+    assert sorted(named - modules) == [], "names in the layout that are not modules (or in the wrong folder)"
 
 
 def test_every_top_level_part_is_named_and_exists():
@@ -43,6 +58,6 @@ def test_every_top_level_part_is_named_and_exists():
 
 
 def test_every_source_module_is_named():
-    sources = {p.stem for p in (LIBRARY / "sources").glob("*.py")} - {"__init__", "espeak"}
+    sources = {p.stem for p in (LIBRARY / "data" / "sources").glob("*.py")} - {"__init__", "espeak"}
     line = next(line for line in library_lines().splitlines() if line.strip().startswith("sources/"))
     assert sorted(s for s in sources if s not in line) == []

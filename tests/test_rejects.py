@@ -1,7 +1,7 @@
 import pytest
 
-from ctc_asr.errors import BadInput
-from ctc_asr.rejects import COLUMNS, Rejects
+from ctc_asr.core.errors import BadInput
+from ctc_asr.data.rejects import COLUMNS, Rejects
 
 
 def bad(item, reason, detail=""):

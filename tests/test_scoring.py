@@ -1,6 +1,6 @@
 import pytest
 
-from ctc_asr.scoring import NOTHING, SPACE, by_group, duration_buckets, error_pairs, most_frequent, score
+from ctc_asr.evaluation.scoring import NOTHING, SPACE, by_group, duration_buckets, error_pairs, most_frequent, score
 
 # Hand-aligned pairs: (reference, hypothesis, S, D, I, character edits, reference characters).
 PAIRS = [

@@ -1,6 +1,6 @@
 import numpy as np
 
-from ctc_asr.seeds import PURPOSES, stream
+from ctc_asr.core.seeds import PURPOSES, stream
 
 
 def test_each_purpose_has_its_own_stream_and_the_seed_decides_them():

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from ctc_asr import audio, corpus
-from ctc_asr.rejects import Rejects
-from ctc_asr.sources import collect
+from ctc_asr.data import audio, corpus
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.sources import collect
 
-COLLECT = importlib.import_module("ctc_asr.sources.collect")  # the module, which the package's `collect` hides
+COLLECT = importlib.import_module("ctc_asr.data.sources.collect")  # the module, which the package's `collect` hides
 
 RATE = 22050  # not the model's 16 kHz: segments are resampled too
 MINUTES = 10

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2Model
 
-from ctc_asr import spec_augment
-from ctc_asr.train_batches import PlannedBatches, loader
+from ctc_asr.training import spec_augment
+from ctc_asr.training.loader import PlannedBatches, loader
 
 CONFIG = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, conv_dim=[8] * 7,
               num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)

@@ -98,6 +98,6 @@ def test_stage_deps_are_the_library_files_its_script_imports(stage):
 def test_the_import_walk_follows_relative_and_nested_imports():
     # guards the test above: the walk must reach modules only other library modules import
     files = relative(library_files(PROJECT / "stages/download.py"))
-    assert "src/ctc_asr/sources/espeak.py" in files  # from .espeak import Espeak, inside sources/
-    assert "src/ctc_asr/errors.py" in files           # from ..errors import UserError
-    assert "src/ctc_asr/sources/__init__.py" in files
+    assert "src/ctc_asr/data/sources/espeak.py" in files  # from .espeak import Espeak, inside sources/
+    assert "src/ctc_asr/core/errors.py" in files           # from ..errors import UserError
+    assert "src/ctc_asr/data/sources/__init__.py" in files

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from ctc_asr import pcm, store
+from ctc_asr.data import pcm, store
 
 
 def write(folder, clips, labels, splits, dtype="float32"):

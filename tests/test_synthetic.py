@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ctc_asr import corpus, params
-from ctc_asr.errors import UserError
-from ctc_asr.params import SyntheticParams
-from ctc_asr.rejects import Rejects
-from ctc_asr.sources import download as source_download
-from ctc_asr.sources import synthetic
-from ctc_asr.sources.espeak import Espeak
+from ctc_asr.core import params
+from ctc_asr.core.errors import UserError
+from ctc_asr.core.params import SyntheticParams
+from ctc_asr.data import corpus
+from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.sources import download as source_download
+from ctc_asr.data.sources import synthetic
+from ctc_asr.data.sources.espeak import Espeak
 
 DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
 SENTENCES = [f"Sentence number {k} is here." for k in range(40)]
@@ -138,8 +139,8 @@ def test_unknown_variant_is_rejected_although_the_engine_would_accept_it():
 
 SYNTHESIZE_EVERY_DEFAULT_VARIANT = """
 import hashlib, sys
-from ctc_asr import params
-from ctc_asr.sources.espeak import Espeak
+from ctc_asr.core import params
+from ctc_asr.data.sources.espeak import Espeak
 engine, digest = Espeak(), hashlib.sha256()
 for variant in params.load(sys.argv[1]).data.synthetic.variants:
     engine.set_voice("en-us+" + variant)

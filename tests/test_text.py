@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from ctc_asr.sources.synthetic import load_sentences
-from ctc_asr.text import normalize, normalizer, written_without_spaces
+from ctc_asr.data.sources.synthetic import load_sentences
+from ctc_asr.data.text import normalize, normalizer, written_without_spaces
 
 IGNORE = ',?.!-;:"'
 

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 import torch
 
-from ctc_asr import model, params
-from ctc_asr.history import History
-from ctc_asr.model import device
-from ctc_asr.params import TrainParams
-from ctc_asr.train import Evaluator, fit, plan_epochs
+from ctc_asr.core import params
+from ctc_asr.core.params import TrainParams
+from ctc_asr.network import model
+from ctc_asr.network.model import device
+from ctc_asr.training.history import History
+from ctc_asr.training.loop import Evaluator, fit, plan_epochs
 
 TRAIN = params.load(Path(__file__).resolve().parents[1] / "params.yaml").train
 
@@ -128,8 +129,8 @@ def test_fit_logs_the_last_step_even_off_schedule(tmp_path, tiny_config, tokeniz
 
 @pytest.mark.parametrize("norm", ["group", "layer"])
 def test_a_padded_training_batch_gives_each_clip_its_own_loss(tiny_config, tokenizer, norm):
-    from ctc_asr.batching import pad
-    from ctc_asr.group_norm import clip_wise_group_norm
+    from ctc_asr.network.batches import pad
+    from ctc_asr.network.exact_group_norm import clip_wise_group_norm
 
     torch.manual_seed(0)
     network = model.build("scratch", {**tiny_config, "feat_extract_norm": norm}, {"ctc_loss_reduction": "mean"},
@@ -192,7 +193,7 @@ def test_bf16_autocast_trains_on_cpu_when_asked(tmp_path, tiny_config, tokenizer
 
 def test_a_frozen_encoder_trains_the_same_from_a_device_cache_or_a_file_read_by_workers(
         tmp_path, tiny_config, tokenizer, tiny_corpus, monkeypatch, capsys):
-    from ctc_asr import feature_cache
+    from ctc_asr.training import feature_cache
 
     results, caches = [], []
     compute = feature_cache.FeatureCache.compute
@@ -223,7 +224,7 @@ def test_a_frozen_encoder_trains_the_same_from_a_device_cache_or_a_file_read_by_
 
 
 def test_feature_files_of_dead_runs_are_removed_and_a_live_runs_kept(tmp_path, monkeypatch):
-    from ctc_asr import feature_cache
+    from ctc_asr.training import feature_cache
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)

@@ -8,11 +8,11 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr import spec_augment
-from ctc_asr.batching import audio_batch, label_batch
-from ctc_asr.feature_cache import FeatureCache
-from ctc_asr.group_norm import clip_wise_group_norm
-from ctc_asr.training_loss import HOST_KEYS, TrainingLoss
+from ctc_asr.network.batches import audio_batch, label_batch
+from ctc_asr.network.exact_group_norm import clip_wise_group_norm
+from ctc_asr.training import spec_augment
+from ctc_asr.training.ctc_loss import HOST_KEYS, TrainingLoss
+from ctc_asr.training.feature_cache import FeatureCache
 
 NO_DROPOUT = dict(hidden_dropout=0.0, activation_dropout=0.0, attention_dropout=0.0, feat_proj_dropout=0.0,
                   final_dropout=0.0, layerdrop=0.0)
@@ -208,11 +208,12 @@ CTC = torch.nn.functional.ctc_loss
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_a_training_step_never_synchronizes_on_cuda_but_in_the_ctc_kernel(corpus, monkeypatch):
-    from ctc_asr import params, training_loss
-    from ctc_asr.train import Trainer, prepare
-    from ctc_asr.train_batches import PlannedBatches, loader
+    from ctc_asr.core import params
+    from ctc_asr.training import ctc_loss
+    from ctc_asr.training.loader import PlannedBatches, loader
+    from ctc_asr.training.loop import Trainer, prepare
 
-    monkeypatch.setattr(training_loss.F, "ctc_loss", lambda *args, **kwargs: CTCExempt.apply(*args, kwargs))
+    monkeypatch.setattr(ctc_loss.F, "ctc_loss", lambda *args, **kwargs: CTCExempt.apply(*args, kwargs))
     train = params.load().train.replace(precision="bf16", compile=False)
     model = network({**TINY, "feat_extract_norm": "group", "mask_time_prob": 0.2})
     prepare(model, train, torch.device("cuda"))

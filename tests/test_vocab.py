@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from ctc_asr import vocab
+from ctc_asr.data import vocab
 
 
 def test_build_is_sorted_with_space_as_bar_and_specials_last():

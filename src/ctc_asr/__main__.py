@@ -1,3 +1,3 @@
-from .cli import main
+from ctc_asr.cli import main
 
 main()

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from . import audio, gate, params, presets
-from .errors import UserError, exit_on_user_error, require_regular_file
+from ctc_asr.core import params, presets
+from ctc_asr.core.errors import UserError, exit_on_user_error, require_regular_file
+from ctc_asr.data import audio
+from ctc_asr.evaluation import gate
 
 # transcribe's chunking unless told otherwise (bench/eval_batching.py times these)
 CHUNK_SECONDS, OVERLAP_SECONDS, CHUNKS_PER_BATCH = 20.0, 2.0, 8
@@ -63,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 def transcribe(args: argparse.Namespace) -> None:
     import torch  # the heavy imports only for the command that needs them
 
-    from .longform import Chunking, streamed_logits, words_with_times
+    from ctc_asr.decoding.longform import Chunking, streamed_logits, words_with_times
 
     if (args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1 or args.beam_width < 1
             or args.segment_seconds <= 0):
@@ -113,8 +115,8 @@ def _load_model(folder: str, with_lm: bool):
     from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
     from transformers.utils import logging as hf_logging
 
-    from .decoding import load_processor
-    from .model import device
+    from ctc_asr.decoding.beam import load_processor
+    from ctc_asr.network.model import device
 
     hf_logging.disable_progress_bar()  # stdout and stderr carry transcripts and errors only
     try:

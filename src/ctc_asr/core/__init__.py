@@ -1,0 +1,1 @@
+"""Shared plumbing: params, errors, outputs written whole, tables, seeds, worker pools."""

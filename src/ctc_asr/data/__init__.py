@@ -1,0 +1,1 @@
+"""Data preparation: sources, the corpus table, text, vocab, audio decoding, the encoded store, filters."""

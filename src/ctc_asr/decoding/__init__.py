@@ -1,0 +1,1 @@
+"""From audio to text: exact logits, long files, the n-gram LM and beam search."""

@@ -1,0 +1,1 @@
+"""Scoring, the error analysis, the regression gate and the model card."""
