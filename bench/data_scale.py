@@ -27,8 +27,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ctc_asr.core import layout
+
 PROJECT = Path(__file__).resolve().parents[1]
-STAGES = ["download", "normalize", "vocab", "encode", "filter"]
+# the data preparation: dvc.yaml's stages up to filter, the n-gram LM left out
+_ALL_STAGES = list(yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"])
+STAGES = [s for s in _ALL_STAGES[:_ALL_STAGES.index("filter") + 1] if s != "lm"]
+OUTPUT_FOLDERS = tuple(f"{path.parts[0]}/" for path in (layout.RAW, layout.TRAINED, layout.METRICS))
 PCM_BYTES_PER_HOUR = 16000 * 2 * 3600
 SECONDS_PER_UTTERANCE = 2.28  # what the synthetic voices average
 SPEAKERS = {"train_speakers": 150, "dev_speakers": 4, "test_speakers": 8}
@@ -55,7 +60,7 @@ def make_project(folder: Path, commit: str | None) -> Path:
         listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=PROJECT,
                                 capture_output=True, text=True, check=True).stdout.split()
         for name in listed:
-            if (PROJECT / name).is_file() and not name.startswith(("metrics/", "data/", "models/")) and name != "dvc.lock":
+            if (PROJECT / name).is_file() and not name.startswith(OUTPUT_FOLDERS) and name != "dvc.lock":
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(PROJECT / name, folder / name)
     for command in (["git", "init", "-q"], ["git", "add", "-A"],
@@ -95,7 +100,7 @@ def prepare(project: Path, update: dict) -> dict:
         if done.returncode:
             sys.exit(f"{project}: dvc repro {stage} failed:\n{done.stderr[-2000:]}")
         seconds[stage] = round(time.perf_counter() - started, 1)
-    hours = sum(json.loads((project / "metrics/download.json").read_text())["hours"].values())
+    hours = sum(json.loads((project / layout.stage_metrics("download")).read_text())["hours"].values())
     added = disk_bytes(project / "data", project / ".dvc/cache")
     return {"seconds": seconds, "audio_hours": round(hours, 3), "bytes": added,
             "bytes_per_hour": round(added / hours), "times_pcm16": round(added / hours / PCM_BYTES_PER_HOUR, 2),
@@ -104,10 +109,10 @@ def prepare(project: Path, update: dict) -> dict:
 
 def recordings(synthesized: Path, folder: Path) -> Path:
     """The synthesized clips as a user's recordings: copied out of the project, listed in a CSV."""
-    frame = pd.read_csv(synthesized / "data/raw/manifest.tsv", sep="\t", keep_default_na=False)
+    frame = pd.read_csv(synthesized / layout.MANIFEST, sep="\t", keep_default_na=False)
     for path in frame["path"]:
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(synthesized / "data/raw" / path, folder / path)
+        shutil.copyfile(synthesized / layout.RAW / path, folder / path)
     listed = folder / "corpus.csv"
     frame[["path", "text", "speaker", "split"]].to_csv(listed, index=False)
     return listed
@@ -136,7 +141,7 @@ def main() -> None:
                     update["data"] |= {"source": "manifest", "manifest": {"path": str(user_files)}}
                 runs[f"{name} {source} {workers}w"] = result = prepare(project, update)
                 print(f"{name:6} {source:9} {workers} worker(s): {result}", flush=True)
-                for bulky in (".dvc/cache", "data/encoded"):  # keep the scratch disk small
+                for bulky in (".dvc/cache", layout.ENCODED):  # keep the scratch disk small
                     shutil.rmtree(project / bulky, ignore_errors=True)
     report(runs, args)
 

@@ -67,14 +67,14 @@ def write_recording(path: Path, minute: np.ndarray, rate: int, minutes: float) -
 def build_model(folder: Path, texts: list[str], minute: np.ndarray, spoken: str) -> None:
     """A random demo-architecture model, made speech-like (see the module's docstring), saved with its LM."""
     vocab_file = folder / "vocab.json"
-    vocab_file.write_text(json.dumps(vocab.build(texts)))
-    tokenizer = vocab.tokenizer(vocab_file)
+    vocab_file.write_text(json.dumps(vocab.build(texts, "words")))
+    tokenizer = vocab.tokenizer(vocab_file, "words")
     cfg = params.load()
     network = model.build("scratch", dict(cfg.model.scratch), dict(cfg.model.config), tokenizer, seed=0).eval()
     processor = model.processor(tokenizer, network.config, RATE)
     trigram = ngram.estimate([t.split() for t in texts], 3)
-    ngram.write_arpa(trigram, folder / beam.ARPA)
-    (folder / beam.UNIGRAMS).write_text("".join(w + "\n" for w in trigram.words))
+    ngram.write_arpa(trigram, folder / ngram.ARPA)
+    (folder / ngram.UNIGRAMS).write_text("".join(w + "\n" for w in trigram.words))
     beam_decoder = beam.decoder(processor, folder, alpha=0.5, beta=1.0)
 
     scores = inference.logits(network, [minute])[0]

@@ -17,13 +17,12 @@ import math
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-from ctc_asr.core import params, tables
-from ctc_asr.data import vocab
+from ctc_asr.core import layout, params, tables
 from ctc_asr.data.store import Store
+from ctc_asr.data.target import Target
 from ctc_asr.decoding.inference import greedy_texts
 from ctc_asr.evaluation.scoring import score
 from ctc_asr.network import model
@@ -55,9 +54,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg, store = params.load(), Store(Path("data/encoded"))
-    train_rows = kept_rows(store, tables.read(Path("data/filtered/decisions.tsv")))
-    tokenizer = vocab.tokenizer(Path("data/vocab.json"))
+    cfg, store = params.load(), Store(layout.ENCODED)
+    train_rows = kept_rows(store, tables.read(layout.DECISIONS))
+    tokenizer = Target.of(cfg.target, cfg.data.source).tokenizer(layout.VOCAB)
     print(f"{len(store.rows('test'))} test clips; torch threads: {torch.get_num_threads()}", flush=True)
     rows = []
     for seed in args.seeds:

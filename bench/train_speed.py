@@ -48,9 +48,9 @@ import torch
 from eval_batching import timit_like_clips
 from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Config, Wav2Vec2ForCTC
 
-from ctc_asr.core import params, presets, tables
-from ctc_asr.data import vocab
+from ctc_asr.core import layout, params, presets, tables
 from ctc_asr.data.store import Store, Writer
+from ctc_asr.data.target import Target
 from ctc_asr.network import model
 from ctc_asr.network.batches import standardize
 from ctc_asr.training import precision
@@ -323,9 +323,9 @@ def learning(epochs: float) -> None:
     """WER/CER at equal epochs on the embedded corpus: fp32 against the defaults (one run where the
     defaults are fp32, as on a CPU)."""
     cfg = params.load()
-    store = Store(Path("data/encoded"))
-    rows = kept_rows(store, tables.read(Path("data/filtered/decisions.tsv")))
-    tokenizer = vocab.tokenizer(Path("data/vocab.json"))
+    store = Store(layout.ENCODED)
+    rows = kept_rows(store, tables.read(layout.DECISIONS))
+    tokenizer = Target.of(cfg.target, cfg.data.source).tokenizer(layout.VOCAB)
     eval_rows = dev_rows(store, cfg.train.eval_utterances, cfg.train.seed)
     results = {}
     same = precision.autocast_dtype(cfg.train.precision, model.device()) is None

@@ -1,14 +1,12 @@
 """download: turn data.source into audio files plus data/raw/manifest.tsv."""
 
-from pathlib import Path
-
-from ctc_asr.core import params
+from ctc_asr.core import layout, params
 from ctc_asr.core.errors import exit_on_user_error
 from ctc_asr.core.outputs import clear, replacing, write_json
 from ctc_asr.data import corpus, sources
 from ctc_asr.data.rejects import Rejects
 
-OUT, METRICS, REJECTS = Path("data/raw"), Path("metrics/download.json"), Path("metrics/rejects/download.tsv")
+OUT, METRICS, REJECTS = layout.RAW, layout.stage_metrics("download"), layout.rejects("download")
 
 
 @exit_on_user_error
@@ -26,7 +24,7 @@ def main() -> None:
         "hours": {s: round(float(x) / 3600, 3) for s, x in frame.groupby("split")["seconds"].sum().items()},
         "rejected": rejects.counts(),
     })
-    print(f"download: {len(frame)} utterances from {data.source} -> {OUT / 'manifest.tsv'}{note}")
+    print(f"download: {len(frame)} utterances from {data.source} -> {layout.MANIFEST}{note}")
 
 
 if __name__ == "__main__":

@@ -1,28 +1,27 @@
 """lm: a word n-gram of the training transcripts (and lm.text) for beam-search decoding, in ARPA format."""
 
 from itertools import chain
-from pathlib import Path
 
-from ctc_asr.core import params
+from ctc_asr.core import layout, params
 from ctc_asr.core.errors import exit_on_user_error
 from ctc_asr.core.outputs import clear, replacing, write_json
 from ctc_asr.data import corpus
+from ctc_asr.data.target import Target
 from ctc_asr.data.text import normalizer
 from ctc_asr.decoding import ngram
 
-TRANSCRIPTS, OUT, METRICS = Path("data/text/transcripts.tsv"), Path("data/lm"), Path("metrics/lm.json")
-ARPA, UNIGRAMS = "lm.arpa", "unigrams.txt"
+METRICS = layout.LanguageModel.PATH
 
 
 @exit_on_user_error
 def main() -> None:
-    clear(OUT)
+    clear(layout.LM)
     cfg = params.load()
-    frame = corpus.read(TRANSCRIPTS)
+    frame = corpus.read(layout.TRANSCRIPTS)
     train = frame.loc[frame["split"] == "train", "text"].tolist()
-    why = ngram.why_none(cfg.lm.order, cfg.target, train, cfg.lm.text)
+    why = ngram.why_none(cfg.lm.order, Target.of(cfg.target, cfg.data.source), train, cfg.lm.text)
     if why:  # the LM is a word model: phones, and text without words, are decoded greedily
-        with replacing(OUT) as folder:
+        with replacing(layout.LM) as folder:
             folder.mkdir()
             (folder / "none").write_text(f"{why}: no language model, greedy decoding\n")
         write_json(METRICS, {"order": 0})
@@ -32,10 +31,9 @@ def main() -> None:
     if cfg.lm.text:
         sentences = list(chain(sentences, ngram.text_file_sentences(cfg.lm.text, normalizer(cfg.normalize))))
     model = ngram.estimate(sentences, cfg.lm.order)
-    with replacing(OUT) as folder:
+    with replacing(layout.LM) as folder:
         folder.mkdir()
-        ngram.write_arpa(model, folder / ARPA)
-        (folder / UNIGRAMS).write_text("".join(w + "\n" for w in model.words), encoding="utf-8")
+        ngram.save(model, folder)
     known = set(model.words)
     write_json(METRICS, {
         "order": cfg.lm.order, "sentences": len(sentences), "words": sum(len(s) for s in sentences),
@@ -43,7 +41,7 @@ def main() -> None:
         "oov_rate": {split: ngram.out_of_vocabulary_rate(frame.loc[frame["split"] == split, "text"], known)
                      for split in ("dev", "test")},
     })
-    print(f"lm: {cfg.lm.order}-gram of {len(sentences)} sentences, {len(known)} words -> {OUT / ARPA}")
+    print(f"lm: {cfg.lm.order}-gram of {len(sentences)} sentences, {len(known)} words -> {layout.LM / ngram.ARPA}")
 
 
 if __name__ == "__main__":

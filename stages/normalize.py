@@ -1,17 +1,16 @@
 """normalize: the transcripts the model learns: words cleaned (Unicode form, ignored characters, case, spaces), or the
 phones download recorded (target: phones); empty ones fail or are dropped."""
 
-from pathlib import Path
-
-from ctc_asr.core import params
+from ctc_asr.core import layout, params
 from ctc_asr.core.errors import BadInput, UserError, exit_on_user_error
 from ctc_asr.core.outputs import clear, write_json
 from ctc_asr.data import corpus
 from ctc_asr.data.rejects import Rejects
+from ctc_asr.data.target import Target
 from ctc_asr.data.text import normalize_phones, normalizer
 
-MANIFEST, OUT, METRICS = Path("data/raw/manifest.tsv"), Path("data/text/transcripts.tsv"), Path("metrics/normalize.json")
-REJECTS = Path("metrics/rejects/normalize.tsv")
+MANIFEST, OUT = layout.MANIFEST, layout.TRANSCRIPTS
+METRICS, REJECTS = layout.stage_metrics("normalize"), layout.rejects("normalize")
 
 
 @exit_on_user_error
@@ -19,7 +18,7 @@ def main() -> None:
     clear(OUT, REJECTS)
     cfg = params.load()
     frame = corpus.read(MANIFEST)
-    if cfg.target == "phones":
+    if Target.of(cfg.target, cfg.data.source).phones:
         if "phones" not in frame.columns:
             raise UserError(f"target: phones, but data.source {cfg.data.source} recorded no phones in {MANIFEST} "
                             "(manifest, hub: name the column in data.<source>.phones_column)")

@@ -8,22 +8,20 @@ A rerun after a kill resumes from models/checkpoint (not a DVC output: DVC leave
 """
 
 import sys
-from pathlib import Path
 
-from ctc_asr.core import params, tables
+from ctc_asr.core import layout, params, tables
 from ctc_asr.core.errors import exit_on_user_error
 from ctc_asr.core.outputs import clear, replacing, write_json
-from ctc_asr.data import vocab
 from ctc_asr.data.store import Store
+from ctc_asr.data.target import Target
 from ctc_asr.network import model
 from ctc_asr.training import distributed
 from ctc_asr.training.checkpoint import Checkpoints
 from ctc_asr.training.history import History
 from ctc_asr.training.loop import Evaluator, dev_rows, fit, kept_rows, run_key
 
-ENCODED, DECISIONS, VOCAB = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("data/vocab.json")
-OUT, CHECKPOINT = Path("models/ctc"), Path("models/checkpoint")
-HISTORY, METRICS, TIMING = Path("metrics/train"), Path("metrics/train.json"), Path("metrics/timing/train.json")
+ENCODED, DECISIONS, VOCAB = layout.ENCODED, layout.DECISIONS, layout.VOCAB
+OUT, CHECKPOINT, HISTORY, TIMING = layout.TRAINED, layout.CHECKPOINT, layout.TRAIN_HISTORY, layout.timing("train")
 
 
 @exit_on_user_error
@@ -35,7 +33,7 @@ def main() -> None:
     encoded = Store(ENCODED)
     train_rows = kept_rows(encoded, tables.read(DECISIONS))
     eval_rows = dev_rows(encoded, cfg.train.eval_utterances, cfg.train.seed)
-    tokenizer = vocab.tokenizer(VOCAB, cfg.target)
+    tokenizer = Target.of(cfg.target, cfg.data.source).tokenizer(VOCAB)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
     history = evaluator = checkpoints = None
@@ -53,7 +51,7 @@ def main() -> None:
         network.save_pretrained(folder)
         model.save_processor(processor, folder)
     checkpoints.clear()  # the run is complete: a forced rerun starts over
-    write_json(METRICS, {"train_utterances": len(train_rows), "parameters": network.num_parameters(), **summary})
+    layout.Trained(train_utterances=len(train_rows), parameters=network.num_parameters(), **summary).write()
     write_json(TIMING, timing)
     print(f"train: {summary['steps']} steps on {summary['device']} ({summary['precision']}, "
           f"{summary['processes']} process(es)) in {timing['train_seconds']} s -> {OUT}")

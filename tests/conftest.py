@@ -44,7 +44,7 @@ def tiny_config() -> dict:
 
 @pytest.fixture
 def vocab_dict() -> dict[str, int]:
-    return vocab_module.build(SENTENCES)
+    return vocab_module.build(SENTENCES, "words")
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def vocab_file(tmp_path, vocab_dict):
 
 @pytest.fixture
 def tokenizer(vocab_file):
-    return vocab_module.tokenizer(vocab_file)
+    return vocab_module.tokenizer(vocab_file, "words")
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def main() -> None:
         sys.exit(distributed.relaunch(cfg.gpus, __file__, cfg.nodes, follow))
     ranks = distributed.join()
     torch.set_num_threads(1)
-    store, tokenizer = Store(folder / "store"), vocab.tokenizer(folder / "vocab.json")
+    store, tokenizer = Store(folder / "store"), vocab.tokenizer(folder / "vocab.json", "words")
     torch.manual_seed(0)
     network = model.build("scratch", {**TINY, "mask_time_prob": mask}, {"ctc_zero_infinity": True}, tokenizer, seed=0)
     out = folder / name

@@ -12,7 +12,7 @@ from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from ctc_asr.cli import main
 from ctc_asr.data import audio
-from ctc_asr.decoding import beam, inference, ngram
+from ctc_asr.decoding import inference, ngram, recogniser
 from ctc_asr.network import model
 
 
@@ -31,12 +31,10 @@ def lm_model_dir(tmp_path, model_dir):
     """model_dir with a word trigram decoder, as the tune stage writes models/asr."""
     sentences = [s.split() for s in ["a bad cab", "a dab", "bad cab ab", "cab a bad"]]
     (tmp_path / "lm").mkdir()
-    ngram.write_arpa(ngram.estimate(sentences, 3), tmp_path / "lm" / beam.ARPA)
-    (tmp_path / "lm" / beam.UNIGRAMS).write_text("a\nab\nbad\ncab\ndab\n")
+    ngram.write_arpa(ngram.estimate(sentences, 3), tmp_path / "lm" / ngram.ARPA)
+    (tmp_path / "lm" / ngram.UNIGRAMS).write_text("a\nab\nbad\ncab\ndab\n")
     folder = tmp_path / "asr"
-    shutil.copytree(model_dir, folder)
-    processor = Wav2Vec2Processor.from_pretrained(model_dir)
-    beam.save(folder, processor, beam.decoder(processor, tmp_path / "lm", alpha=0.5, beta=1.0))
+    recogniser.assemble(model_dir, tmp_path / "lm", alpha=0.5, beta=1.0, beam_width=50, folder=folder)
     return folder
 
 
@@ -99,6 +97,19 @@ def test_a_bad_file_is_one_line_naming_it(capsys, model_dir, tmp_path):
         main(["transcribe", "--model", str(model_dir), str(broken)])
     assert stop.value.code == 2
     assert capsys.readouterr().err.strip().splitlines() == [f"error: {broken}: not readable audio (Format not recognised.)"]
+
+
+def test_a_bad_file_among_good_ones_is_reported_and_the_rest_transcribed(capsys, model_dir, recordings, tmp_path):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"not audio at all")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main(["transcribe", "--model", str(model_dir), str(recordings[0]), str(broken), str(recordings[1])])
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert [line.split("\t")[0] for line in out.splitlines()] == [str(recordings[0]), str(recordings[1])]
+    assert err.strip().splitlines() == [f"error: {broken}: not readable audio (Format not recognised.)",
+                                        "transcribe: 1 of 3 files could not be read"]
 
 
 def test_a_folder_without_a_model_is_one_line(capsys, tmp_path, recordings):

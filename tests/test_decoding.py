@@ -8,7 +8,7 @@ import torch
 from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor, pipeline
 
 from ctc_asr.data import vocab
-from ctc_asr.decoding import beam, ngram
+from ctc_asr.decoding import beam, ngram, recogniser
 from ctc_asr.decoding.inference import greedy_text
 
 SENTENCES = ["the cat sat on the mat", "a cat ran to the mat", "the dog sat on a log", "a dog ran to the log"]
@@ -17,9 +17,9 @@ SENTENCES = ["the cat sat on the mat", "a cat ran to the mat", "the dog sat on a
 @pytest.fixture
 def processor(tmp_path) -> Wav2Vec2Processor:
     path = tmp_path / "vocab.json"
-    path.write_text(json.dumps(vocab.build("abcdefghijklmnopqrstuvwxyz")))
+    path.write_text(json.dumps(vocab.build("abcdefghijklmnopqrstuvwxyz", "words")))
     features = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True)
-    return Wav2Vec2Processor(feature_extractor=features, tokenizer=vocab.tokenizer(path))
+    return Wav2Vec2Processor(feature_extractor=features, tokenizer=vocab.tokenizer(path, "words"))
 
 
 @pytest.fixture
@@ -27,8 +27,8 @@ def lm_dir(tmp_path):
     folder = tmp_path / "lm"
     folder.mkdir()
     model = ngram.estimate([s.split() for s in SENTENCES], 3)
-    ngram.write_arpa(model, folder / beam.ARPA)
-    (folder / beam.UNIGRAMS).write_text("".join(w + "\n" for w in model.words))
+    ngram.write_arpa(model, folder / ngram.ARPA)
+    (folder / ngram.UNIGRAMS).write_text("".join(w + "\n" for w in model.words))
     return folder
 
 
@@ -94,7 +94,24 @@ def test_the_saved_folder_loads_with_its_lm_through_transformers(model_folder, p
     loaded = Wav2Vec2ProcessorWithLM.from_pretrained(model_folder)
     scores = frames_for(processor, "the cat sat", {4: "k"})
     assert loaded.decode(scores.numpy()).text == "the cat sat"
-    assert isinstance(beam.load_processor(model_folder), Wav2Vec2ProcessorWithLM)
+
+
+def test_the_saved_decoder_loads_with_pyctcdecode_alone(model_folder, processor):
+    from pyctcdecode import BeamSearchDecoderCTC
+
+    decoder = BeamSearchDecoderCTC.load_from_dir(str(model_folder))
+    scores = frames_for(processor, "the cat sat", {4: "k"})
+    assert decoder.decode(scores.numpy()) == "the cat sat"
+    assert (decoder._language_model.alpha, decoder._language_model.beta) == (0.5, 1.0)  # the tuned weights travel
+
+
+def test_one_loader_reads_the_decoder_and_the_beam_width_saved_with_the_folder(tmp_path, model_folder, lm_dir, processor):
+    (model_folder / recogniser.SETTINGS).write_text('{"beam_width": 7}')
+    model = recogniser.load(model_folder)
+    assert model.beam_width == 7 and model.decoder is not None
+    scores = frames_for(processor, "the cat sat", {4: "k"})
+    assert beam.beam_texts(model.decoder, [scores], model.beam_width, processes=1) == ["the cat sat"]
+    assert recogniser.load(model_folder, with_lm=False).decoder is None
 
 
 def test_the_asr_pipeline_decodes_with_the_lm(model_folder):
@@ -104,6 +121,10 @@ def test_the_asr_pipeline_decodes_with_the_lm(model_folder):
     assert isinstance(out["text"], str)
 
 
-def test_a_folder_without_an_lm_loads_the_plain_processor(tmp_path, processor):
-    processor.save_pretrained(tmp_path / "plain")
-    assert type(beam.load_processor(tmp_path / "plain")) is Wav2Vec2Processor
+def test_a_folder_without_an_lm_decodes_greedily(tmp_path, model_folder):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for name in ("config.json", "model.safetensors", "preprocessor_config.json", "tokenizer_config.json", "vocab.json"):
+        (plain / name).write_bytes((model_folder / name).read_bytes())
+    model = recogniser.load(plain)
+    assert model.decoder is None and type(model.processor) is Wav2Vec2Processor

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from ctc_asr.evaluation.analysis import PREDICTION_COLUMNS, analyse, headline_rate
+from ctc_asr.data.target import Target
+from ctc_asr.evaluation.analysis import PREDICTION_COLUMNS, analyse
 
 
 @pytest.fixture
@@ -13,7 +14,8 @@ def test_split():
 
 
 def test_analysis_has_every_table(test_split):
-    result = analyse(test_split, ["a cat", "the dog run", "a b", "hallo"], [2, 4], ["speaker", "dialect_region", "accent"], 5)
+    result = analyse(test_split, ["a cat", "the dog run", "a b", "hallo"], [2, 4], ["speaker", "dialect_region", "accent"], 5,
+                     Target("words"))
     assert list(result.predictions.columns) == PREDICTION_COLUMNS
     assert result.predictions["hypothesis"].tolist() == ["a cat", "the dog run", "a b", "hallo"]
     assert result.predictions["errors"].tolist() == [0, 1, 2, 1]
@@ -27,7 +29,7 @@ def test_analysis_has_every_table(test_split):
 
 
 def test_top_errors_list_words_and_characters(test_split):
-    result = analyse(test_split, ["a bat", "the dog ran", "a b c d", "hello"], [2], [], 3)
+    result = analyse(test_split, ["a bat", "the dog ran", "a b c d", "hello"], [2], [], 3, Target("words"))
     assert result.top_errors.values.tolist() == [["word", "substitution", "cat", "bat", 1],
                                                  ["char", "substitution", "c", "b", 1]]
     assert result.confusions.values.tolist() == [["c", "b"]]
@@ -40,4 +42,5 @@ def test_top_errors_list_words_and_characters(test_split):
     ("cer", ["hello world"], "cer"),
 ])
 def test_the_headline_rate_is_cer_for_text_written_without_spaces(setting, train_texts, rate):
-    assert headline_rate(setting, train_texts) == rate
+    assert Target("words").rates(setting, train_texts) == [rate, "cer" if rate == "wer" else "wer"]
+    assert Target("phones").rates(setting, train_texts) == ["per"]

@@ -4,6 +4,7 @@ import kenlm
 import pytest
 
 from ctc_asr.data.sources.synthetic import load_sentences
+from ctc_asr.data.target import Target
 from ctc_asr.data.text import normalize, normalizer
 from ctc_asr.decoding import ngram
 
@@ -81,12 +82,12 @@ MANDARIN = ["今天天气很好", "我们去公园", "他是老师"]
     (4, "words", None, "the training transcripts are written without spaces"),
 ])
 def test_no_word_lm_and_why(order, target, text, why):
-    assert ngram.why_none(order, target, MANDARIN, text).startswith(why)
+    assert ngram.why_none(order, Target(target), MANDARIN, text).startswith(why)
 
 
 def test_a_word_lm_for_spaced_text_or_a_segmented_text_given():
-    assert ngram.why_none(4, "words", ["a cat sat", "the dog"], None) is None
-    assert ngram.why_none(4, "words", MANDARIN, "segmented.txt") is None  # the user's words: lm.text
+    assert ngram.why_none(4, Target("words"), ["a cat sat", "the dog"], None) is None
+    assert ngram.why_none(4, Target("words"), MANDARIN, "segmented.txt") is None  # the user's words: lm.text
 
 
 def test_lm_text_is_normalized_as_the_transcripts_are(tmp_path, defaults):

@@ -4,6 +4,7 @@ import torch
 
 from ctc_asr.decoding import beam, inference, ngram
 from ctc_asr.decoding.longform import Chunking, chunks, recording_logits, segments, stitch, streamed_logits, words_with_times
+from ctc_asr.decoding.recogniser import Recogniser
 from ctc_asr.network import model
 from ctc_asr.network.geometry import output_frames
 
@@ -59,7 +60,7 @@ def test_word_times_follow_the_ctc_alignment(tiny_config, tokenizer):
     frames = ["h", "e", None, "l", None, "l", "o", None, "|", "|", None, None, "w", "o", "r", "l", "d", None]
     ids = [pad if f is None else tokenizer.convert_tokens_to_ids(f) for f in frames]
     scores = torch.nn.functional.one_hot(torch.tensor(ids), network.config.vocab_size).float()
-    text, words = words_with_times(network, processor, scores, 16000)
+    text, words = words_with_times(Recogniser(network, processor), scores, 16000)
     assert text == "hello world"
     assert [w["word"] for w in words] == ["hello", "world"]
     assert words[0]["start"] == 0.0 and words[1]["start"] == pytest.approx(12 * 0.02)
@@ -72,7 +73,7 @@ def test_two_delimiters_in_a_row_give_one_space(tiny_config, tokenizer):
     frames = ["a", "|", None, "|", "c", "a", "t"]
     ids = [pad if f is None else tokenizer.convert_tokens_to_ids(f) for f in frames]
     scores = torch.nn.functional.one_hot(torch.tensor(ids), network.config.vocab_size).float()
-    text, words = words_with_times(network, processor, scores, 16000)
+    text, words = words_with_times(Recogniser(network, processor), scores, 16000)
     assert text == inference.greedy_text(processor, scores) == "a cat"
     assert [w["word"] for w in words] == ["a", "cat"]
 
@@ -131,26 +132,23 @@ def test_segments_are_cut_in_the_middle_of_the_longest_pause_in_their_last_half(
 
 
 @pytest.fixture
-def processor_with_lm(tmp_path, tiny_config, tokenizer):
-    from transformers import Wav2Vec2ProcessorWithLM
-
+def lm_decoder(tmp_path, tiny_config, tokenizer):
     _, processor = tiny_model(tiny_config, tokenizer)
     sentences = [s.split() for s in ["hello world", "a cat sat", "the dog ran", "hello a cat"]]
     model_ = ngram.estimate(sentences, 3)
-    ngram.write_arpa(model_, tmp_path / beam.ARPA)
-    (tmp_path / beam.UNIGRAMS).write_text("".join(w + "\n" for w in model_.words))
-    decoder = beam.decoder(processor, tmp_path, alpha=0.5, beta=1.0)
-    return Wav2Vec2ProcessorWithLM(processor.feature_extractor, processor.tokenizer, decoder)
+    ngram.write_arpa(model_, tmp_path / ngram.ARPA)
+    (tmp_path / ngram.UNIGRAMS).write_text("".join(w + "\n" for w in model_.words))
+    return beam.decoder(processor, tmp_path, alpha=0.5, beta=1.0)
 
 
 @pytest.mark.parametrize("with_lm", [False, True], ids=["greedy", "lm"])
-def test_a_two_piece_decode_shifts_word_times_by_the_segments_start(tiny_config, tokenizer, processor_with_lm, with_lm):
+def test_a_two_piece_decode_shifts_word_times_by_the_segments_start(tiny_config, tokenizer, lm_decoder, with_lm):
     network, processor = tiny_model(tiny_config, tokenizer)
-    processor = processor_with_lm if with_lm else processor
+    model = Recogniser(network, processor, lm_decoder if with_lm else None, 50)
     spoken = ["h", "e", None, "l", None, "l", "o", "|", "w", "o", "r", "l", "d", "|"] + [None] * 40 + list("a|cat")
     scores = one_hot(tokenizer, spoken, network.config.vocab_size, scale=20.0)
-    one_piece = words_with_times(network, processor, scores, 16000, segment_seconds=10.0)
-    two_pieces = words_with_times(network, processor, scores, 16000, segment_seconds=0.02 * 40)
+    one_piece = words_with_times(model, scores, 16000, segment_seconds=10.0)
+    two_pieces = words_with_times(model, scores, 16000, segment_seconds=0.02 * 40)
     assert len(list(segments([scores], [tokenizer.pad_token_id], 40))) == 2
     assert one_piece[0] == two_pieces[0] == "hello world a cat"
     assert two_pieces[1] == one_piece[1]
@@ -158,10 +156,16 @@ def test_a_two_piece_decode_shifts_word_times_by_the_segments_start(tiny_config,
     assert two_pieces[1][-1]["end"] == pytest.approx(59 * 0.02)
 
 
-def test_a_short_clips_text_is_the_one_piece_beam_search(tiny_config, tokenizer, processor_with_lm):
-    network, _ = tiny_model(tiny_config, tokenizer)
+def test_a_short_clips_text_is_the_one_piece_beam_search_transformers_runs(tiny_config, tokenizer, lm_decoder):
+    from transformers import Wav2Vec2ProcessorWithLM
+
+    network, processor = tiny_model(tiny_config, tokenizer)
     clip = np.random.default_rng(1).standard_normal(16000 * 4).astype(np.float32)
     scores = inference.logits(network, [clip])[0]
-    text, words = words_with_times(network, processor_with_lm, scores, 16000)
-    assert text == inference.single_spaced(processor_with_lm.decode(scores.numpy(), beam_width=50).text)
+    text, words = words_with_times(Recogniser(network, processor, lm_decoder, 50), scores, 16000)
+    with_lm = Wav2Vec2ProcessorWithLM(processor.feature_extractor, processor.tokenizer, lm_decoder)
+    decoded = with_lm.decode(scores.numpy(), beam_width=50, output_word_offsets=True)
+    assert text == inference.single_spaced(decoded.text)
+    assert [(w["word"], w["start"]) for w in words] == [(o["word"], round(o["start_offset"] * 0.02, 3))
+                                                        for o in decoded.word_offsets if o["word"]]
     assert [w["word"] for w in words] == text.split()

@@ -6,6 +6,7 @@ import pytest
 from ctc_asr.data import vocab
 from ctc_asr.data.phones import FOLD_48_TO_39, TIMIT_TO_48, fold, read_timit
 from ctc_asr.data.sources.espeak import Espeak
+from ctc_asr.data.target import Target
 from ctc_asr.evaluation.analysis import analyse
 
 # The 61 phones of the TIMIT documentation (phoncode.doc), closures and silences included.
@@ -41,7 +42,7 @@ def test_per_on_a_hand_computed_case():
     test = pd.DataFrame({"id": ["u1", "u2"], "speaker": ["s", "s"], "seconds": [1.0, 2.5],
                          "text": ["sil sh iy hh ae d sil", "aa b"]})
     # u1: iy -> ih (a substitution), ae missing (a deletion); u2: an extra k (an insertion)
-    result = analyse(test, ["sil sh ih hh d sil", "aa b k"], [2], [], 5, phones=True)
+    result = analyse(test, ["sil sh ih hh d sil", "aa b k"], [2], [], 5, Target("phones"))
     assert result.totals == {"per": round(3 / 9, 4), "substitutions": 1, "deletions": 1, "insertions": 1,
                              "reference_phones": 9}
     assert result.predictions["errors"].tolist() == [2, 1] and "reference_chars" not in result.predictions

@@ -6,28 +6,28 @@ from ctc_asr.data import vocab
 
 
 def test_build_is_sorted_with_space_as_bar_and_specials_last():
-    v = vocab.build(["ba c", "ab"])
+    v = vocab.build(["ba c", "ab"], "words")
     assert list(v) == ["a", "b", "c", "|", "[UNK]", "[PAD]"]
     assert list(v.values()) == list(range(6))
 
 
 def test_build_is_deterministic_regardless_of_input_order():
     texts = ["hello world", "don't go", "zebra"]
-    assert vocab.build(texts) == vocab.build(list(reversed(texts)))
+    assert vocab.build(texts, "words") == vocab.build(list(reversed(texts)), "words")
 
 
 def test_build_has_no_raw_space():
-    assert " " not in vocab.build(["a b"])
+    assert " " not in vocab.build(["a b"], "words")
 
 
 def test_unseen_counts_characters_outside_vocab():
-    v = vocab.build(["abc"])
-    assert vocab.unseen(["abz zq", "c"], v) == Counter({"z": 2, "q": 1})
+    v = vocab.build(["abc"], "words")
+    assert vocab.unseen(["abz zq", "c"], v, "words") == Counter({"z": 2, "q": 1})
 
 
 def test_unseen_is_empty_when_everything_is_known():
-    v = vocab.build(["abc d"])
-    assert vocab.unseen(["cab d", "dd"], v) == Counter()
+    v = vocab.build(["abc d"], "words")
+    assert vocab.unseen(["cab d", "dd"], v, "words") == Counter()
 
 
 def test_tokenizer_encodes_to_vocab_ids(tokenizer, vocab_dict):

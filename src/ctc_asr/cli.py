@@ -1,4 +1,4 @@
-"""Command line: python -m ctc_asr transcribe | gate | preset (see --help of each)."""
+"""Command line: python -m ctc_asr transcribe | gate | preset | explore (see --help of each)."""
 
 import argparse
 import contextlib
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from ctc_asr.core import params, presets
+from ctc_asr.core import layout, params, presets
 from ctc_asr.core.errors import UserError, exit_on_user_error, require_regular_file
 from ctc_asr.data import audio
 from ctc_asr.evaluation import gate
@@ -35,9 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--model", required=True, metavar="DIR",
                      help="a model directory: models/asr (with the LM, when there is one) or models/ctc")
     run.add_argument("--no-lm", action="store_true", help="decode greedily even when the folder has a language model")
-    run.add_argument("--beam-width", type=int, default=50, help="beam width of LM decoding (default: 50)")
+    run.add_argument("--beam-width", type=int, help="beam width of LM decoding (default: the one the model folder was "
+                                                    "tuned with)")
     run.add_argument("--format", choices=["text", "json"], default="text",
-                     help="text: one line per file; json: text and word start/end times (default: text)")
+                     help="text: one line per file; json: JSON Lines, one object per file with its text and word "
+                          "start/end times (default: text)")
     run.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS,
                      help="length of each chunk (default: %(default)s)")
     run.add_argument("--overlap-seconds", type=float, default=OVERLAP_SECONDS,
@@ -52,43 +54,73 @@ def _parser() -> argparse.ArgumentParser:
                                             "WER or CER rose by more than params.yaml's gate section allows (CER "
                                             "alone where evaluate made it the headline rate).")
     check.add_argument("ref", nargs="?", default="HEAD", help="a commit, branch or tag (default: HEAD)")
-    check.add_argument("--metrics", default="metrics/eval.json", help="the metrics file (default: metrics/eval.json)")
+    check.add_argument("--metrics", default=str(layout.Evaluated.PATH), help="the metrics file (default: %(default)s)")
     preset = commands.add_parser("preset", help="merge a preset (and key=value settings) into params.yaml",
                                  description="Write a preset's values into params.yaml, keeping its comments; "
                                              "then run dvc repro or dvc exp run.")
     preset.add_argument("preset", type=Path, help="a params file holding only overrides, e.g. presets/timit-seed.yaml")
     preset.add_argument("settings", nargs="*", metavar="KEY=VALUE", help="more overrides, e.g. data.timit.root=/corpora/TIMIT")
     preset.add_argument("--params", type=Path, default=Path("params.yaml"), help="the file to update (default: params.yaml)")
+    explore = commands.add_parser("explore", help="a local web page over the test results: listen, align, compare",
+                                  description="Serve a read-only page over the workspace's test results (summary, "
+                                              "every utterance with its audio and aligned hypotheses, frequent "
+                                              "errors), optionally compared with another revision; prints its URL.")
+    explore.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    explore.add_argument("--port", type=int, default=0, help="port (default: 0, a free one)")
+    explore.add_argument("--compare", metavar="REV",
+                         help="a git revision or DVC experiment name (`dvc exp show` lists them) to compare with")
     return parser
 
 
 def transcribe(args: argparse.Namespace) -> None:
     import torch  # the heavy imports only for the command that needs them
 
+    from ctc_asr.decoding import recogniser
     from ctc_asr.decoding.longform import Chunking, streamed_logits, words_with_times
 
-    if (args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1 or args.beam_width < 1
+    if (args.chunk_seconds <= 0 or args.overlap_seconds < 0 or args.batch_size < 1 or (args.beam_width or 1) < 1
             or args.segment_seconds <= 0):
         raise UserError("--chunk-seconds and --segment-seconds must be > 0, --overlap-seconds >= 0, --batch-size "
                         "and --beam-width >= 1")
-    for path in args.files:  # a bad file stops us before the model is loaded, not after hours of work
-        require_regular_file(path)  # probe would call a folder or a device "missing"
-        audio.probe(path)
+    readable = [path for path in args.files if _readable(path)]  # checked before the model loads, not hours later
+    if not readable:
+        sys.exit(2)
     _fix_mmap_threshold()
-    network, processor = _load_model(args.model, with_lm=not args.no_lm)
-    rate = processor.feature_extractor.sampling_rate
-    chunking = Chunking.of(network, rate, args.chunk_seconds, args.overlap_seconds)
-    for path in args.files:
-        blocks = _Counted(audio.stream(path, rate))
-        with torch.inference_mode():
-            scores = streamed_logits(network, blocks, chunking, args.batch_size)
-            text, words = words_with_times(network, processor, scores, rate, args.beam_width, args.segment_seconds)
+    model = recogniser.load(args.model, with_lm=not args.no_lm)
+    model.beam_width = args.beam_width or model.beam_width
+    rate = model.processor.feature_extractor.sampling_rate
+    chunking = Chunking.of(model.network, rate, args.chunk_seconds, args.overlap_seconds)
+    failed = len(args.files) - len(readable)
+    for path in readable:
+        try:
+            blocks = _Counted(audio.stream(path, rate))
+            with torch.inference_mode():
+                text, words = words_with_times(model, streamed_logits(model.network, blocks, chunking, args.batch_size),
+                                               rate, args.segment_seconds)
+        except UserError as error:  # a file that probed well but fails part way: report it, go on with the rest
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
         if args.format == "json":
             line = json.dumps({"file": path, "seconds": round(blocks.samples / rate, 3), "text": text, "words": words},
                               ensure_ascii=False)
         else:
             line = text if len(args.files) == 1 else f"{path}\t{text}"
         print(line, flush=True)
+    if failed:
+        print(f"transcribe: {failed} of {len(args.files)} files could not be read", file=sys.stderr)
+        sys.exit(2)
+
+
+def _readable(path: str) -> bool:
+    """Whether `path` is an audio file libsndfile reads; when not, says why on stderr."""
+    try:
+        require_regular_file(path)  # probe would call a folder or a device "missing"
+        audio.probe(path)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def _fix_mmap_threshold(size: int = 2**20) -> None:
@@ -109,21 +141,6 @@ class _Counted:
         for block in self.blocks:
             self.samples += len(block)
             yield block
-
-
-def _load_model(folder: str, with_lm: bool):
-    from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor
-    from transformers.utils import logging as hf_logging
-
-    from ctc_asr.decoding.beam import load_processor
-    from ctc_asr.network.model import device
-
-    hf_logging.disable_progress_bar()  # stdout and stderr carry transcripts and errors only
-    try:
-        network = Wav2Vec2ForCTC.from_pretrained(folder).to(device())
-        return network, load_processor(folder) if with_lm else Wav2Vec2Processor.from_pretrained(folder)
-    except OSError as error:
-        raise UserError(f"{folder}: not a model directory ({str(error).strip().splitlines()[0]})") from None
 
 
 def check_gate(args: argparse.Namespace) -> None:
@@ -155,7 +172,13 @@ def apply_preset(args: argparse.Namespace) -> None:
     print(f"preset: {args.preset} -> {args.params} ({len(changed)} values set: {', '.join(changed)})")
 
 
+def explore(args: argparse.Namespace) -> None:
+    from ctc_asr.explorer import app, server
+
+    server.serve(app.Explorer(Path("."), args.compare), args.host, args.port)
+
+
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    {"transcribe": transcribe, "gate": check_gate, "preset": apply_preset}[args.command](args)
+    {"transcribe": transcribe, "gate": check_gate, "preset": apply_preset, "explore": explore}[args.command](args)

@@ -9,6 +9,7 @@ into float32 samples when a batch is built.
 """
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,19 @@ class Writer:
             self.close()
         else:
             self._close_files()
+
+
+def build(folder: Path, sample_rate: int, dtype: str, utterances: Iterable[tuple[dict, np.ndarray | None]],
+          labels: Callable[[str], list[int]], columns: list[str]) -> int:
+    """Write a store of `utterances`, (row, samples) pairs in order, samples None for a clip left out; each
+    row's `columns` kept in the index (its text among them), its labels `labels(text)`. Returns the count written."""
+    written = 0
+    with Writer(folder, sample_rate, dtype) as writer:
+        for row, samples in utterances:
+            if samples is not None:
+                writer.add({k: row[k] for k in columns}, samples, labels(row["text"]))
+                written += 1
+    return written
 
 
 def _map(path: Path, dtype: np.dtype) -> np.ndarray:

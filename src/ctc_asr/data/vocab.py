@@ -16,29 +16,29 @@ UNK = "[UNK]"
 PAD = "[PAD]"
 
 
-def units(text: str, target: str = "words") -> list[str]:
+def units(text: str, target: str) -> list[str]:
     """What the model writes for `text`: its characters (a space as `|`), or its phones."""
     return text.split() if target == "phones" else [WORD_DELIMITER if c == " " else c for c in text]
 
 
-def build(train_texts: Iterable[str], target: str = "words") -> dict[str, int]:
+def build(train_texts: Iterable[str], target: str) -> dict[str, int]:
     tokens = {unit for text in train_texts for unit in units(text, target)}
     return {token: i for i, token in enumerate([*sorted(tokens), UNK, PAD])}
 
 
-def unseen(texts: Iterable[str], vocab: dict[str, int], target: str = "words") -> Counter:
+def unseen(texts: Iterable[str], vocab: dict[str, int], target: str) -> Counter:
     """How often each unit of `texts` falls outside `vocab` (it will encode as [UNK])."""
     return Counter(u for text in texts for u in units(text, target) if u != WORD_DELIMITER and u not in vocab)
 
 
-def encode(text: str, vocab: dict[str, int], target: str = "words") -> list[int]:
+def encode(text: str, vocab: dict[str, int], target: str) -> list[int]:
     """The label ids of `text`: what `tokenizer(...)(text).input_ids` gives, at a small fraction of its
     cost (it is called for every clip of the corpus, in the process that writes the store)."""
     unknown = vocab[UNK]
     return [vocab.get(unit, unknown) for unit in units(text, target)]
 
 
-def tokenizer(vocab_file: str | Path, target: str = "words"):
+def tokenizer(vocab_file: str | Path, target: str):
     """The HF tokenizer over a vocab file written from `build`: encodes labels, decodes CTC ids."""
     # imported here: transformers takes seconds to import, and the vocab and encode stages do without it
     from transformers import Wav2Vec2CTCTokenizer, Wav2Vec2PhonemeCTCTokenizer

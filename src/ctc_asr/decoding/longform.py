@@ -11,9 +11,11 @@ from itertools import islice
 
 import numpy as np
 import torch
-from transformers import Wav2Vec2ForCTC, Wav2Vec2PhonemeCTCTokenizer, Wav2Vec2Processor
+from transformers import Wav2Vec2ForCTC, Wav2Vec2PhonemeCTCTokenizer
 
+from ctc_asr.decoding import beam
 from ctc_asr.decoding.inference import logits, single_spaced
+from ctc_asr.decoding.recogniser import Recogniser
 from ctc_asr.network.geometry import samples_per_frame
 
 
@@ -113,33 +115,31 @@ def _quiet_cut(window: torch.Tensor, quiet: list[int]) -> int:
     return max(1, half + (run_starts[longest] + run_ends[longest]) // 2)
 
 
-def words_with_times(model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor,
-                     scores: torch.Tensor | Iterable[torch.Tensor], sample_rate: int, beam_width: int = 50,
+def words_with_times(model: Recogniser, scores: torch.Tensor | Iterable[torch.Tensor], sample_rate: int,
                      segment_seconds: float = 30.0) -> tuple[str, list[dict]]:
     """The text and each word's start and end in seconds, from the CTC alignment: the best beam's
-    when the processor has an LM decoder (Wav2Vec2ProcessorWithLM), else the greedy path's.
+    when the model has an LM decoder, else the greedy path's.
     `scores` are (frames, vocab) logits, whole or in consecutive pieces (`streamed_logits`), decoded in
     segments (`segments`), each word's times shifted by its segment's start.
     A phone model's units are its phones (a phoneme tokenizer has no word offsets, its phones are "chars")."""
-    step = samples_per_frame(model.config) / sample_rate
-    tokenizer = processor.tokenizer
+    step = samples_per_frame(model.network.config) / sample_rate
+    tokenizer = model.processor.tokenizer
     quiet = [i for i in (tokenizer.pad_token_id, tokenizer.word_delimiter_token_id) if i is not None]
     pieces = [scores] if isinstance(scores, torch.Tensor) else scores
     texts, words = [], []
     for first, segment in segments(pieces, quiet, max(2, round(segment_seconds / step))):
-        text, units = _decode(processor, segment, beam_width)
+        text, units = _decode(model, segment)
         texts.append(text)
         words += [{"word": unit, "start": round((first + start) * step, 3), "end": round((first + end) * step, 3)}
                   for unit, start, end in units]
     return single_spaced(" ".join(texts)), words
 
 
-def _decode(processor: Wav2Vec2Processor, scores: torch.Tensor, beam_width: int) -> tuple[str, list[tuple[str, int, int]]]:
+def _decode(model: Recogniser, scores: torch.Tensor) -> tuple[str, list[tuple[str, int, int]]]:
     """The text of one segment and its units with their first and last frame."""
-    phones = isinstance(processor.tokenizer, Wav2Vec2PhonemeCTCTokenizer)
-    if hasattr(processor, "decoder"):
-        decoded = processor.decode(scores.float().numpy(), beam_width=beam_width, output_word_offsets=True)
-    else:
-        decoded = processor.decode(scores.argmax(-1).tolist(), **{f"output_{'char' if phones else 'word'}_offsets": True})
+    if model.decoder is not None:
+        return beam.best_beam(model.decoder, scores, model.beam_width)
+    phones = isinstance(model.processor.tokenizer, Wav2Vec2PhonemeCTCTokenizer)
+    decoded = model.processor.decode(scores.argmax(-1).tolist(), **{f"output_{'char' if phones else 'word'}_offsets": True})
     unit, offsets = ("char", decoded.char_offsets) if phones else ("word", decoded.word_offsets)
     return decoded.text, [(o[unit], int(o["start_offset"]), int(o["end_offset"])) for o in offsets if o[unit]]

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctc_asr.core.errors import UserError
+from ctc_asr.data.target import Target
 from ctc_asr.data.text import written_without_spaces
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 FALLBACK = (0.5, 1.0, 1.5)  # lmplz --discount_fallback, for orders whose counts of counts leave a gap
+ARPA, UNIGRAMS = "lm.arpa", "unigrams.txt"  # a saved model's files, as beam search reads them
 NEVER = -99.0  # the log10 probability ARPA files give <s>
 
 
@@ -116,13 +118,13 @@ def write_arpa(model: NGramModel, path: Path) -> None:
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 
 
-def why_none(order: int, target: str, train_texts: Iterable[str], text: str | None) -> str | None:
+def why_none(order: int, target: Target, train_texts: Iterable[str], text: str | None) -> str | None:
     """Why no word LM is built (decoding stays greedy), or None: `train_texts` are the training transcripts,
     `text` is lm.text."""
     if order == 0:
         return "lm.order is 0"
-    if target == "phones":
-        return "the target is phones"
+    if not target.has_word_lm:
+        return f"the target is {target.kind}"
     if text is None and written_without_spaces(train_texts):
         return "the training transcripts are written without spaces (no words to count; lm.text can give a segmented text)"
     return None
@@ -144,3 +146,9 @@ def out_of_vocabulary_rate(texts: Iterable[str], words: set[str]) -> float:
     """The share of the running words of `texts` that `words` lacks."""
     running = [w for text in texts for w in text.split()]
     return round(sum(w not in words for w in running) / max(len(running), 1), 4)
+
+
+def save(model, folder: Path) -> None:
+    """The model in ARPA format and its words one a line (pyctcdecode's unigrams), in `folder`."""
+    write_arpa(model, Path(folder) / ARPA)
+    (Path(folder) / UNIGRAMS).write_text("".join(w + "\n" for w in model.words), encoding="utf-8")

@@ -102,8 +102,9 @@ def processor(tokenizer: Wav2Vec2CTCTokenizer, config: Wav2Vec2Config, sample_ra
     return Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer)
 
 
-def save_processor(processor, folder: Path) -> None:
-    """`processor.save_pretrained`, in the layout every transformers from 4.45 on reads.
+def save_processor(processor: Wav2Vec2Processor, folder: Path, processor_class: str = "Wav2Vec2Processor") -> None:
+    """The processor's files, in the layout every transformers from 4.45 on reads, naming `processor_class`
+    (Wav2Vec2ProcessorWithLM where a pyctcdecode decoder is saved beside: the HF pipeline then decodes with it).
 
     transformers 5 nests the feature extractor's settings in processor_config.json and writes no
     preprocessor_config.json; 4.x needs that file and fails on the nested form. Both read the
@@ -111,8 +112,7 @@ def save_processor(processor, folder: Path) -> None:
     preprocessor_config.json, as hub checkpoints such as wav2vec2-base have them.
     """
     folder = Path(folder)
-    processor.save_pretrained(folder)
-    nested = folder / "processor_config.json"
-    settings = {**processor.feature_extractor.to_dict(), "processor_class": type(processor).__name__}
+    processor.tokenizer._set_processor_class(processor_class)
+    processor.tokenizer.save_pretrained(folder)
+    settings = {**processor.feature_extractor.to_dict(), "processor_class": processor_class}
     (folder / "preprocessor_config.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
-    nested.unlink(missing_ok=True)

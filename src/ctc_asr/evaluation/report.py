@@ -1,0 +1,86 @@
+"""What evaluate reports on a test split: the metrics (eval.json), the per-utterance table, the details
+(by group, frequent errors, confusions) and the model card, from the texts each decoding wrote."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ctc_asr.core import tables
+from ctc_asr.core.params import Params
+from ctc_asr.data.store import Store
+from ctc_asr.data.target import Target
+from ctc_asr.evaluation import card
+from ctc_asr.evaluation.analysis import Analysis, analyse
+from ctc_asr.evaluation.scoring import score
+from ctc_asr.network.model import SCRATCH
+
+
+@dataclass
+class Report:
+    metrics: dict                    # eval.json
+    analysis: Analysis               # of the headline decoding
+    greedy: list[str]                # greedy hypotheses, beside the headline ones in the predictions
+    rates: list[str]                 # the rates reported, the one the model is judged by first
+    side_by_side: dict[str, dict]    # decoding -> rate -> value
+
+    def write(self, predictions: Path, details: Path) -> None:
+        tables.write(self.analysis.predictions.assign(greedy_hypothesis=self.greedy), predictions)
+        for name, table in self.analysis.groups.items():
+            tables.write(table, details / f"by_{name}.tsv")
+        tables.write(self.analysis.top_errors, details / "top_errors.tsv")
+        tables.write(self.analysis.confusions, details / "confusions.tsv")
+
+    def summary(self) -> str:
+        return ", ".join(f"{name} " + " ".join(f"{r.upper()} {v[r]:.3f}" for r in self.rates)
+                         for name, v in self.side_by_side.items())
+
+
+def build(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], cfg: Params, train_texts: pd.Series,
+          tokens: dict[str, int], device: str) -> Report:
+    """The report on `test` (id, speaker, seconds, text, source columns) of every decoding in `decoded`; the
+    headline is the LM's where there is one. References are scored as they are, with units the vocabulary
+    (`tokens`) lacks; TIMIT's phones folded to the 39 of the literature."""
+    references = target.scored(test["text"].tolist())
+    decoded = {name: target.scored(texts) for name, texts in decoded.items()}
+    test = test.assign(text=references)
+    headline = "lm" if "lm" in decoded else "greedy"
+    result = analyse(test, decoded[headline], cfg.evaluate.duration_buckets, cfg.evaluate.group_by,
+                     cfg.evaluate.top_errors, target)
+    rates = target.rates(cfg.evaluate.headline, train_texts)
+    # the headline decoding is scored by analyse; the other one here
+    totals = {name: result.totals if name == headline else target.named(score(references, texts)[0])
+              for name, texts in decoded.items()}
+    side_by_side = {name: {r: t[r] for r in rates} for name, t in totals.items()}
+    unseen = sum(bool(target.unseen([t], tokens)) for t in references)
+    durations = result.groups["duration"].set_index("duration")
+    metrics = {
+        # "headline" only where it is not the usual one (WER, PER): eval.json files without it, the default
+        # run's included, stay as they were
+        **result.totals, "decoding": headline, **({"headline": "cer"} if rates[0] == "cer" else {}), **side_by_side,
+        "utterances": len(test), f"utterances_with_unseen_{target.unit}": unseen,
+        "audio_seconds": round(float(test["seconds"].sum()), 2), "device": device,
+        "by_duration": durations[["utterances", *rates]].to_dict("index"),
+    }
+    return Report(metrics, result, decoded["greedy"], rates, side_by_side)
+
+
+def model_card(cfg: Params, encoded: Store, report: Report, tuned, trained, lm, path: str) -> str:
+    """The model card of models/asr: `tuned`, `trained`, `lm` are the handed-on tune, train and lm metrics."""
+    splits = encoded.index.groupby("split")
+    corpus = {"source": cfg.data.source, **{f"{s} utterances": int(n) for s, n in splits.size().items()},
+              **{f"{s} hours": round(float(x) / 3600, 3) for s, x in splits["seconds"].sum().items()},
+              **{f"{s} speakers": int(n) for s, n in splits["speaker"].nunique().items()},
+              "train utterances kept by the filter": trained.train_utterances, "sample rate": encoded.sample_rate}
+    results = {f"test {m.upper()}, {name}": value for name, scores in report.side_by_side.items() for m, value in scores.items()}
+    decoder = None
+    if tuned.lm:
+        results |= {f"dev WER, {name}": getattr(tuned, f"dev_{name}").wer for name in ("greedy", "lm")}
+        decoder = {"order": cfg.lm.order, "text": cfg.lm.text or "training transcripts only",
+                   "sentences": lm.sentences, "words": lm.words, "vocabulary": lm.vocabulary,
+                   "alpha (LM weight)": tuned.alpha, "beta (word bonus)": tuned.beta, "beam width": cfg.decode.beam_width}
+    pretrained = None if cfg.model.pretrained == SCRATCH else cfg.model.pretrained
+    metadata = card.card_data(cfg.data, pretrained, cfg.evaluate.license, report.side_by_side,
+                              card.language_of(cfg.data, cfg.normalize.language))
+    settings = {name: getattr(cfg, name).model_dump() for name in ("model", "train", "filter")}
+    return card.model_card(metadata, path, corpus, results, report.rates[0], decoder, settings)
