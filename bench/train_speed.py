@@ -54,7 +54,7 @@ from ctc_asr.data.target import Target
 from ctc_asr.network import model
 from ctc_asr.network.batches import standardize
 from ctc_asr.training import precision
-from ctc_asr.training.loop import Evaluator, dev_rows, fit, kept_rows, plan_epochs
+from ctc_asr.training.loop import DevMonitor, dev_rows, fit, kept_rows, plan_epochs
 
 RATE, VOCAB = 16000, 32
 CONFIGS = {
@@ -331,10 +331,10 @@ def learning(epochs: float) -> None:
     same = precision.autocast_dtype(cfg.train.precision, model.device()) is None
     for label, changes in (("fp32", {"precision": "fp32"}),) + (() if same else (("defaults", {}),)):
         network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
-        evaluator = Evaluator(store, eval_rows, model.processor(tokenizer, network.config, store.sample_rate))
+        dev_monitor = DevMonitor(store, eval_rows, model.processor(tokenizer, network.config, store.sample_rate))
         recorder = EvalRecorder(label)
         train = cfg.train.replace(epochs=epochs, checkpoint_every=0, **changes)
-        summary = fit(network, store, rows, evaluator, train, recorder)
+        summary = fit(network, store, rows, dev_monitor, train, recorder)
         results[f"{label} ({summary['precision']})"] = (recorder.evals, summary)
     print(f"\nembedded corpus, {len(rows)} training clips, {epochs} epochs; WER / CER on {len(eval_rows)} dev clips")
     labels = list(results)

@@ -18,7 +18,7 @@ from ctc_asr.network import model
 from ctc_asr.training import distributed
 from ctc_asr.training.checkpoint import Checkpoints
 from ctc_asr.training.history import History
-from ctc_asr.training.loop import Evaluator, dev_rows, fit, kept_rows, run_key
+from ctc_asr.training.loop import DevMonitor, dev_rows, fit, kept_rows, run_key
 
 ENCODED, DECISIONS, VOCAB = layout.ENCODED, layout.DECISIONS, layout.VOCAB
 OUT, CHECKPOINT, HISTORY, TIMING = layout.TRAINED, layout.CHECKPOINT, layout.TRAIN_HISTORY, layout.timing("train")
@@ -36,12 +36,12 @@ def main() -> None:
     tokenizer = Target.of(cfg.target, cfg.data.source).tokenizer(VOCAB)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
-    history = evaluator = checkpoints = None
+    history = dev_monitor = checkpoints = None
     if ranks.main:  # the lead writes everything, the others nothing (not even the checkpoint folder)
         checkpoints = Checkpoints(CHECKPOINT, run_key(cfg.model, cfg.train, VOCAB.read_text(), encoded, train_rows, eval_rows))
         history = History(HISTORY, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
-        evaluator = Evaluator(encoded, eval_rows, processor)
-    summary = fit(network, encoded, train_rows, evaluator, cfg.train, history, checkpoints)
+        dev_monitor = DevMonitor(encoded, eval_rows, processor)
+    summary = fit(network, encoded, train_rows, dev_monitor, cfg.train, history, checkpoints)
     timing = summary.pop("timing")
     if not ranks.main:
         return

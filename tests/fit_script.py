@@ -19,7 +19,7 @@ from ctc_asr.network import model
 from ctc_asr.training import distributed
 from ctc_asr.training.checkpoint import Checkpoints
 from ctc_asr.training.history import History
-from ctc_asr.training.loop import Evaluator, fit
+from ctc_asr.training.loop import DevMonitor, fit
 
 TINY = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, conv_dim=[8] * 7,
             num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, feat_extract_norm="group",
@@ -41,10 +41,10 @@ def main() -> None:
     out = folder / name
     history = History(out, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"]) \
         if ranks.main else None
-    evaluator = Evaluator(store, store.rows("test"), model.processor(tokenizer, network.config, 16000)) \
+    dev_monitor = DevMonitor(store, store.rows("test"), model.processor(tokenizer, network.config, 16000)) \
         if ranks.main else None
     checkpoints = Checkpoints(out / "checkpoint", "k") if ranks.main else None
-    summary = fit(network, store, store.rows("train"), evaluator, cfg, history, checkpoints)
+    summary = fit(network, store, store.rows("train"), dev_monitor, cfg, history, checkpoints)
     if ranks.main:
         history.close()
         torch.save(network.state_dict(), out / "weights.pt")

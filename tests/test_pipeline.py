@@ -119,10 +119,14 @@ def settled(repo: Path) -> None:
 
 def test_repro_runs_every_stage_in_order(first_run):
     ran = stages_run(first_run)
-    assert sorted(ran) == sorted(["download", "normalize", "lm", "vocab", "encode", "filter", "train", "tune", "evaluate"])
-    for before, after in [("download", "normalize"), ("normalize", "lm"), ("normalize", "vocab"), ("vocab", "encode"),
-                          ("encode", "filter"), ("filter", "train"), ("train", "tune"), ("lm", "tune"), ("tune", "evaluate")]:
-        assert ran.index(before) < ran.index(after), (before, after)
+    stages = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]
+    assert sorted(ran) == sorted(stages)
+    for stage, spec in stages.items():  # after every stage whose output it reads
+        for dep in spec["deps"]:
+            for before, other in stages.items():
+                outs = [next(iter(o)) if isinstance(o, dict) else o for o in other.get("outs", []) + other.get("metrics", [])]
+                if any(dep == out or dep.startswith(f"{out}/") for out in outs):
+                    assert ran.index(before) < ran.index(stage), (before, stage)
 
 
 def test_outputs_and_metrics(repo, first_run):
@@ -288,8 +292,10 @@ def test_training_again_gives_the_same_bytes_whatever_the_workers(repo, first_ru
     assert result_bytes(repo) == before
     workers = yaml.safe_load((repo / "params.yaml").read_text())["train"]["workers"]
     set_params(repo, {"train": {"workers": 0 if workers else 2}})
-    # tune is skipped: its inputs (the trained weights) came out byte-identical
-    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "evaluate"]
+    # a runtime-only knob reruns nothing (params.RUNTIME_ONLY): train forced, then tune and evaluate are skipped,
+    # as their inputs (the trained weights) came out byte-identical
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train").stdout) == ["train"]
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == []
     assert result_bytes(repo) == before
 
 
@@ -300,12 +306,13 @@ def data_bytes(repo: Path) -> dict[str, str]:
 
 def test_one_worker_writes_the_corpus_and_store_of_two_and_the_cache_stays_whole(repo, first_run):
     settled(repo)
+    # runtime-only knobs rerun nothing (params.RUNTIME_ONLY): the two stages that read them are forced
+    again = (sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "download", "encode")
     set_params(repo, {"data": {"workers": 2}, "encode": {"workers": 2}})
-    run(repo, sys.executable, "-m", "dvc", "repro", "encode")
+    run(repo, *again)
     two = data_bytes(repo)
     set_params(repo, {"data": {"workers": 1}, "encode": {"workers": 1}})
-    # normalize and vocab are skipped: the manifest came out byte-identical
-    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro", "encode").stdout) == ["download", "encode"]
+    assert stages_run(run(repo, *again).stdout) == ["download", "encode"]
     assert data_bytes(repo) == two and "data/encoded/audio.i16" in two
     # DVC leaves an output that was in the cache already as it is, a second copy: --relink links it
     run(repo, sys.executable, "-m", "dvc", "checkout", "--relink")
@@ -589,3 +596,40 @@ def test_a_params_typo_in_train_costs_no_training(repo, first_run):
     back = run(repo, sys.executable, "-m", "dvc", "repro").stdout
     assert stages_run(back) == [] and "Stage 'train' is cached - skipping run, checking out outputs" in back
     assert (repo / "models/ctc/model.safetensors").read_bytes() == weights
+
+
+def output_hashes(repo: Path) -> dict[str, str]:
+    """The MD5 dvc.lock records for every stage output, less the timings (they differ run to run)."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])
+            if not out["path"].startswith("metrics/timing/")}
+
+
+def another(value):
+    """A value for a runtime-only knob other than `value`: a worker count or an interval (null: every core)."""
+    assert value is None or type(value) is int, f"no other value known for {value!r}"
+    return 1 if value != 1 else 2
+
+
+def test_runtime_only_knobs_rerun_nothing_and_every_stage_run_with_them_changed_writes_the_same_bytes(repo, first_run):
+    from ctc_asr.core.params import RUNTIME_ONLY
+
+    settled(repo)
+    before = output_hashes(repo)
+    for key in sorted(RUNTIME_ONLY):
+        *sections, name = key.split(".")
+        values = yaml.safe_load((repo / "params.yaml").read_text())
+        for section in sections:
+            values = values[section]
+        update = {name: another(values[name])}
+        for section in reversed(sections):
+            update = {section: update}
+        set_params(repo, update)
+        assert json.loads(run(repo, sys.executable, "-m", "dvc", "status", "--json").stdout) == {}, key
+    done = run(repo, sys.executable, "-m", "dvc", "exp", "run", "-S", "train.workers=4")  # as docs/experiments.md says
+    assert stages_run(done.stdout) == []
+    # and they are runtime-only indeed: with every one changed, each stage forced writes what it wrote before
+    forced = run(repo, sys.executable, "-m", "dvc", "repro", "--force")
+    assert sorted(stages_run(forced.stdout)) == sorted(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
+    assert output_hashes(repo) == before
+    assert before and all(out in before for out in ("models/ctc", "models/asr", "data/raw", "data/encoded"))

@@ -16,7 +16,7 @@ from ctc_asr.core.params import TrainParams
 from ctc_asr.network import model
 from ctc_asr.network.model import device
 from ctc_asr.training.history import History
-from ctc_asr.training.loop import Evaluator, fit, plan_epochs
+from ctc_asr.training.loop import DevMonitor, fit, plan_epochs
 
 TRAIN = params.load(Path(__file__).resolve().parents[1] / "params.yaml").train
 
@@ -87,11 +87,11 @@ def test_fit_overfits_two_clips_and_writes_history(tmp_path, tiny_config, tokeni
     network = model.build("scratch", tiny_config, {"ctc_loss_reduction": "mean", "ctc_zero_infinity": True},
                           tokenizer, seed=0)
     processor = model.processor(tokenizer, network.config, 16000)
-    evaluator = Evaluator(tiny_corpus, tiny_corpus.rows("test"), processor)
+    dev_monitor = DevMonitor(tiny_corpus, tiny_corpus.rows("test"), processor)
     history = History(tmp_path / "history", steps=["step", "epoch", "loss", "learning_rate"],
                       eval=["step", "epoch", "wer", "cer"])
     params = cfg(epochs=20, batch_seconds=1.0, learning_rate=5e-3, warmup_steps=2, log_every=4, eval_every=10)
-    summary = fit(network, tiny_corpus, tiny_corpus.rows("train"), evaluator, params, history)
+    summary = fit(network, tiny_corpus, tiny_corpus.rows("train"), dev_monitor, params, history)
     history.close()
 
     assert summary["steps"] == 20 and summary["skipped_batches"] == 0
@@ -105,7 +105,7 @@ def test_fit_overfits_two_clips_and_writes_history(tmp_path, tiny_config, tokeni
     assert steps["learning_rate"].iloc[-1] == pytest.approx(0, abs=1e-9)
     assert steps["loss"].iloc[-1] < 0.8 * steps["loss"].iloc[0]  # overfitting two clips
     assert summary["final_loss"] == pytest.approx(steps["loss"].iloc[-1], abs=1e-3)
-    assert network.training  # the evaluator hands the model back in training mode
+    assert network.training  # the dev monitor hands the model back in training mode
 
 
 def test_fit_logs_the_last_step_even_off_schedule(tmp_path, tiny_config, tokenizer, tiny_corpus):
@@ -114,7 +114,7 @@ def test_fit_logs_the_last_step_even_off_schedule(tmp_path, tiny_config, tokeniz
     history = History(tmp_path, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
     params = cfg(epochs=3, batch_seconds=0.5, log_every=100, eval_every=100, freeze_feature_encoder=True)
     frozen = [p.detach().clone() for p in network.wav2vec2.feature_extractor.parameters()]
-    summary = fit(network, tiny_corpus, tiny_corpus.rows("train"), Evaluator(tiny_corpus, tiny_corpus.rows("test"),
+    summary = fit(network, tiny_corpus, tiny_corpus.rows("train"), DevMonitor(tiny_corpus, tiny_corpus.rows("test"),
                   processor), params, history)
     history.close()
     # 0.5 s budget, 0.5 s clips: one clip a batch, two batches an epoch.
@@ -151,7 +151,7 @@ def tiny_fit(tmp_path, network, corpus, tokenizer, **changes) -> dict:
     processor = model.processor(tokenizer, network.config, 16000)
     params = cfg(**{"epochs": 2, "batch_seconds": 1.0, "learning_rate": 5e-3, "warmup_steps": 1, "log_every": 1,
                     "eval_every": 100, "workers": 0, **changes})
-    return fit(network, corpus, corpus.rows("train"), Evaluator(corpus, corpus.rows("test"), processor), params)
+    return fit(network, corpus, corpus.rows("train"), DevMonitor(corpus, corpus.rows("test"), processor), params)
 
 
 def test_a_step_with_a_non_finite_gradient_is_skipped_and_counted(tmp_path, tiny_config, tokenizer, make_store):

@@ -311,6 +311,22 @@ class Params(Section):
     gate: GateParams
 
 
+# Runtime-only knobs: how a stage runs (how many processes, how often it saves a checkpoint), never what it writes:
+# with any value every output comes out byte-identical (tests/test_pipeline.py reruns every stage with each one
+# changed). No stage declares them in dvc.yaml, so changing one reruns nothing; dvc.yaml declares every other key a
+# stage reads (tests/test_stage_params.py), and no output records them (`recorded`).
+RUNTIME_ONLY = frozenset({"data.workers", "encode.workers", "train.workers", "train.checkpoint_every"})
+
+
+def recorded(sections: dict[str, dict]) -> dict[str, dict]:
+    """Dumped params sections by name, as an output may record them: without their runtime-only keys."""
+
+    def kept(values: dict, prefix: str) -> dict:
+        return {key: kept(value, f"{prefix}{key}.") if isinstance(value, dict) else value
+                for key, value in values.items() if f"{prefix}{key}" not in RUNTIME_ONLY}
+
+    return {name: kept(values, f"{name}.") for name, values in sections.items()}
+
 def _describe(error: dict) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     message = error["msg"].removeprefix("Value error, ")

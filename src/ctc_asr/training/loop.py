@@ -71,7 +71,7 @@ def plan_epochs(lengths: np.ndarray, cfg: TrainParams, sample_rate: int) -> list
 
 
 @dataclass
-class Evaluator:
+class DevMonitor:
     """WER/CER on a fixed subset of dev clips, for the history."""
 
     store: Store
@@ -215,12 +215,12 @@ class Trainer:
         self.scaler.load_state_dict(state["scaler"])
 
 
-def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: Evaluator | None,
+def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, dev_monitor: DevMonitor | None,
         cfg: TrainParams, history: History | None = None, checkpoints: Checkpoints | None = None) -> dict:
     """Train in place; log loss and learning rate every `log_every` steps, WER every `eval_every`.
 
     Under torchrun only the lead process (`Ranks.main`) evaluates and reads and writes
-    history and checkpoints: pass evaluator, history and checkpoints there (others may
+    history and checkpoints: pass dev_monitor, history and checkpoints there (others may
     pass the same `checkpoints`; only the lead touches them).
     """
     ranks, device = distributed.current(), model_device()
@@ -259,8 +259,8 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, evaluator: 
                 history.log("steps", step=run.step, epoch=round(epoch, 3), loss=round(run.recent_loss, 4),
                             learning_rate=trainer.schedule.get_last_lr()[0])
             progress.set_postfix(loss=f"{run.recent_loss:.3f}", epoch=f"{epoch:.2f}")
-        if evaluator and (run.step % cfg.eval_every == 0 or last):
-            run.held_out = evaluator(model)
+        if dev_monitor and (run.step % cfg.eval_every == 0 or last):
+            run.held_out = dev_monitor(model)
             if history:
                 history.log("eval", step=run.step, epoch=round(epoch, 3), **run.held_out)
         # every process takes part, given `checkpoints` or not: the lead gathers their random generators
