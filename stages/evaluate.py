@@ -8,6 +8,7 @@ spaces; PER for the phone target, decoded greedily: the LM is a word model).
 from ctc_asr.core import layout, params
 from ctc_asr.core.errors import exit_on_user_error
 from ctc_asr.core.outputs import clear, replacing, write_json
+from ctc_asr.data.corpus import extra_tests
 from ctc_asr.data.store import Store
 from ctc_asr.data.target import Target
 from ctc_asr.decoding import recogniser
@@ -22,17 +23,16 @@ def main() -> None:
     cfg = params.load()
     tuned = layout.Tuned.read()
     encoded = Store(layout.ENCODED)
-    rows = encoded.rows("test")
-    test = encoded.index.iloc[rows]
     train_texts = encoded.index.loc[encoded.index["split"] == "train", "text"]
     # models/asr and the details are built beside their places and take them only when complete
     with replacing(layout.ASR) as asr, replacing(layout.EVAL_DETAILS) as details:
         recogniser.assemble(layout.TRAINED, layout.LM, tuned.alpha, tuned.beta, cfg.decode.beam_width, asr)
         model = recogniser.load(asr)
-        decoded, timing = recogniser.transcribe(model, [encoded.audio(i) for i in rows], cfg.evaluate.batch_size,
-                                                float(test["seconds"].sum()))
+        test, decoded, timing = recogniser.transcribe_split(model, encoded, "test", cfg.evaluate.batch_size)
+        others = {split: recogniser.transcribe_split(model, encoded, split, cfg.evaluate.batch_size)[:2]
+                  for split in extra_tests(encoded.index["split"])}
         result = report.build(Target.of(cfg.target, cfg.data.source), test, decoded, cfg, train_texts,
-                              model.processor.tokenizer.get_vocab(), str(model.network.device))
+                              model.processor.tokenizer.get_vocab(), str(model.network.device), others)
         result.write(layout.PREDICTIONS, details)
         write_json(METRICS, result.metrics)
         write_json(TIMING, timing)

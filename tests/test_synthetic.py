@@ -19,7 +19,8 @@ SENTENCES = [f"Sentence number {k} is here." for k in range(40)]
 
 def small_cfg(**changes) -> SyntheticParams:
     fields = dict(test_sentences=10, dev_sentences=6, train_speakers=6, dev_speakers=2, test_speakers=3, utterances_per_speaker=4,
-                  accents=["en", "en-us", "en-gb-x-rp"], variants=["m1", "f1", "m3", "f2"], seed=5)
+                  accents=["en", "en-us", "en-gb-x-rp"], variants=["m1", "f1", "m3", "f2"], seed=5,
+                  engines={}, engine_speakers=0, unseen={})
     return DATA.synthetic.replace(**{**fields, **changes})
 
 

@@ -26,7 +26,7 @@ GATED = {"wer": "max_wer_increase", "cer": "max_cer_increase", "per": "max_per_i
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ctc_asr",
                                      description="ctc_asr: transcribe audio with a trained model, gate a change "
-                                                 "on its error rates, apply a params preset.")
+                                                 "on its error rates, apply a params preset, explore the test results.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("transcribe", help="transcribe audio files (any format and rate libsndfile reads)",
                               description="Transcribe audio files; long recordings go in overlapping chunks and are "
@@ -175,7 +175,7 @@ def apply_preset(args: argparse.Namespace) -> None:
 def explore(args: argparse.Namespace) -> None:
     from ctc_asr.explorer import app, server
 
-    server.serve(app.Explorer(Path("."), args.compare), args.host, args.port)
+    server.serve(app.Explorer.open(Path("."), args.compare), args.host, args.port)
 
 
 @exit_on_user_error

@@ -16,6 +16,16 @@ from ctc_asr.core.errors import UserError
 
 COLUMNS = ["id", "split", "speaker", "path", "seconds", "sample_rate", "text"]
 SPLITS = ("train", "dev", "test")
+EXTRA_TEST = "test_"  # test_<name>: another test set (other voices, LibriSpeech's test-other), scored beside test
+
+
+def is_split(name: str) -> bool:
+    return name in SPLITS or (name.startswith(EXTRA_TEST) and name[len(EXTRA_TEST):].isidentifier())
+
+
+def extra_tests(splits) -> list[str]:
+    """The test_<name> splits among `splits`, sorted."""
+    return sorted({s for s in splits if s.startswith(EXTRA_TEST)})
 UNKNOWN_SPEAKER = "unknown"
 
 

@@ -75,3 +75,11 @@ def transcribe(recogniser: Recogniser, clips: Sequence[np.ndarray], batch_size: 
                    "beam_search_utterances_per_second": round(len(clips) / searching, 1),
                    "lm_real_time_factor": round((forward + searching) / audio_seconds, 4)}
     return decoded, timing
+
+
+def transcribe_split(recogniser: Recogniser, store, split: str, batch_size: int) -> tuple:
+    """A split of an encoded store: its rows of the index, each decoding's texts, and the speeds."""
+    rows = store.rows(split)
+    clips = store.index.iloc[rows]
+    decoded, timing = transcribe(recogniser, [store.audio(i) for i in rows], batch_size, max(float(clips["seconds"].sum()), 1e-9))
+    return clips, decoded, timing

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ctc_asr.core import tables
 from ctc_asr.core.params import Params
+from ctc_asr.data.corpus import extra_tests
 from ctc_asr.data.store import Store
 from ctc_asr.data.target import Target
 from ctc_asr.evaluation import card
@@ -32,15 +33,21 @@ class Report:
         tables.write(self.analysis.confusions, details / "confusions.tsv")
 
     def summary(self) -> str:
-        return ", ".join(f"{name} " + " ".join(f"{r.upper()} {v[r]:.3f}" for r in self.rates)
+        """Each decoding's rates on test, then each further test set's (its headline decoding)."""
+        line = ", ".join(f"{name} " + " ".join(f"{r.upper()} {v[r]:.3f}" for r in self.rates)
                          for name, v in self.side_by_side.items())
+        for split in extra_tests(self.metrics):
+            scores = self.metrics[split][self.metrics["decoding"]]
+            line += f"; {split}: " + " ".join(f"{r.upper()} {scores[r]:.3f}" for r in self.rates)
+        return line
 
 
 def build(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], cfg: Params, train_texts: pd.Series,
-          tokens: dict[str, int], device: str) -> Report:
+          tokens: dict[str, int], device: str, others: dict[str, tuple[pd.DataFrame, dict]] | None = None) -> Report:
     """The report on `test` (id, speaker, seconds, text, source columns) of every decoding in `decoded`; the
     headline is the LM's where there is one. References are scored as they are, with units the vocabulary
-    (`tokens`) lacks; TIMIT's phones folded to the 39 of the literature."""
+    (`tokens`) lacks; TIMIT's phones folded to the 39 of the literature. `others`: more test sets (split ->
+    its clips and their decodings), scored beside the first."""
     references = target.scored(test["text"].tolist())
     decoded = {name: target.scored(texts) for name, texts in decoded.items()}
     test = test.assign(text=references)
@@ -61,8 +68,16 @@ def build(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], cfg
         "utterances": len(test), f"utterances_with_unseen_{target.unit}": unseen,
         "audio_seconds": round(float(test["seconds"].sum()), 2), "device": device,
         "by_duration": durations[["utterances", *rates]].to_dict("index"),
+        **{split: side_by_side_of(target, frame, texts, rates) for split, (frame, texts) in (others or {}).items()},
     }
     return Report(metrics, result, decoded["greedy"], rates, side_by_side)
+
+
+def side_by_side_of(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], rates: list[str]) -> dict:
+    """Utterances and each decoding's rates on one more test set."""
+    references = target.scored(test["text"].tolist())
+    scored = {name: target.named(score(references, target.scored(texts))[0]) for name, texts in decoded.items()}
+    return {"utterances": len(test), **{name: {r: totals[r] for r in rates} for name, totals in scored.items()}}
 
 
 def model_card(cfg: Params, encoded: Store, report: Report, tuned, trained, lm, path: str) -> str:
@@ -73,6 +88,9 @@ def model_card(cfg: Params, encoded: Store, report: Report, tuned, trained, lm, 
               **{f"{s} speakers": int(n) for s, n in splits["speaker"].nunique().items()},
               "train utterances kept by the filter": trained.train_utterances, "sample rate": encoded.sample_rate}
     results = {f"test {m.upper()}, {name}": value for name, scores in report.side_by_side.items() for m, value in scores.items()}
+    for split in extra_tests(report.metrics):
+        results |= {f"{split} {m.upper()}, {name}": value for name, scores in report.metrics[split].items()
+                    if isinstance(scores, dict) for m, value in scores.items()}
     decoder = None
     if tuned.lm:
         results |= {f"dev WER, {name}": getattr(tuned, f"dev_{name}").wer for name in ("greedy", "lm")}

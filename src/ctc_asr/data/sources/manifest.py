@@ -19,7 +19,7 @@ import pandas as pd
 
 from ctc_asr.core.errors import UserError
 from ctc_asr.core.params import ManifestParams
-from ctc_asr.data.corpus import SPLITS, UNKNOWN_SPEAKER
+from ctc_asr.data.corpus import SPLITS, UNKNOWN_SPEAKER, is_split
 
 # NeMo names its JSON-lines manifests .json.
 READERS = {".csv": dict(sep=","), ".tsv": dict(sep="\t"), ".jsonl": dict(lines=True), ".json": dict(lines=True)}
@@ -80,8 +80,9 @@ def candidates(cfg: ManifestParams):
     frame = read(path, cfg.phones_column, cfg.columns)
     for number, row in enumerate(frame.to_dict("records"), start=1):
         split = str(row.get("split") or "train")
-        if split not in SPLITS:
-            raise UserError(f"{path}: row {number}: split must be one of {', '.join(SPLITS)}, got {split!r}")
+        if not is_split(split):
+            raise UserError(f"{path}: row {number}: split must be one of {', '.join(SPLITS)} or test_<name> "
+                            f"(another test set), got {split!r}")
         audio = Path(str(row["path"]))
         source = audio if audio.is_absolute() else path.parent / audio
         # The id is the path as listed, so a clip listed twice is caught as a duplicate; a segment's names its stretch.

@@ -1,10 +1,13 @@
-"""An English speech corpus synthesised offline with eSpeak NG.
+"""An English speech corpus synthesised offline with eSpeak NG, and voices of other engines.
 
 A speaker is an accent and a voice variant with its own base rate and pitch; each
-utterance jitters both a little. Test speakers and sentences are drawn first, dev ones
-next: neither appears in train or in the other, so dev and test WER both measure
-generalisation to new voices and text.
-Audio stays at the engine's native 22,050 Hz so that resampling runs as for real data, in
+utterance jitters both a little. `engines` adds training speakers of another kind: a voice of
+Festival or Flite (built from recordings of real speakers) at its own rate. `unseen` speaks the
+test sentences with voices of an engine no training clip uses: the split test_unseen, scored
+beside test, so that a model that learnt one engine rather than speech shows it.
+Test speakers and sentences are drawn first, dev ones next: neither appears in train or in the
+other, so dev and test WER both measure generalisation to new voices and text.
+Audio stays at each engine's own rate (eSpeak: 22,050 Hz) so that resampling runs as for real data, in
 FLAC (lossless, about half the bytes of WAV).
 eSpeak's output depends on what the engine spoke before (see espeak.py), so each speaker's
 utterances are spoken in order by a process of their own, forked from one that never spoke:
@@ -24,6 +27,7 @@ from tqdm import tqdm
 
 from ctc_asr.core.errors import UserError, writing
 from ctc_asr.core.params import SyntheticParams
+from ctc_asr.data.sources.engines import NEUTRAL_WORDS_PER_MINUTE, engine
 from ctc_asr.data.sources.espeak import Espeak
 
 
@@ -76,22 +80,57 @@ def plan(cfg: SyntheticParams, sentences: list[str]) -> pd.DataFrame:
                 text=sentences[sentence],
                 words_per_minute=round(base_rate * jitter[0]), pitch=int(np.clip(base_pitch * jitter[1], 0, 99)),
             ))
+    # drawn after eSpeak's speakers: without other engines the corpus is what it was
+    rows += _other_engines(cfg, rng, pools["train"], sentences)
+    rows += _unseen(cfg, rng, pools["test"], sentences)
     return pd.DataFrame(rows)
+
+
+def _other_engines(cfg: SyntheticParams, rng: np.random.Generator, pool: np.ndarray, sentences: list[str]) -> list[dict]:
+    """engine_speakers training speakers, the engines' voices in turn, each at its own base rate."""
+    voices = [(name, voice) for name, listed in cfg.engines.items() for voice in listed]
+    rows = []
+    for k in range(cfg.engine_speakers):
+        name, voice = voices[k % len(voices)]
+        speaker, base_rate = f"{name}-{voice}-{k}", rng.uniform(*cfg.words_per_minute)
+        for sentence in rng.choice(pool, cfg.utterances_per_speaker, replace=False):
+            rate = round(base_rate * (1 + rng.uniform(-cfg.jitter, cfg.jitter)))
+            rows.append(dict(id=f"{speaker}-{sentence:03d}", split="train", speaker=speaker, accent=name,
+                             text=sentences[sentence], words_per_minute=rate, pitch="", engine=name, voice=voice))
+    return rows
+
+
+def _unseen(cfg: SyntheticParams, rng: np.random.Generator, pool: np.ndarray, sentences: list[str]) -> list[dict]:
+    """The split test_unseen: each unseen voice reads test sentences at its own neutral rate."""
+    rows = []
+    for name, voices in cfg.unseen.items():
+        for voice in voices:
+            speaker = f"{name}-{voice}"
+            for sentence in rng.choice(pool, cfg.utterances_per_speaker, replace=False):
+                rows.append(dict(id=f"{speaker}-{sentence:03d}", split="test_unseen", speaker=speaker, accent=name,
+                                 text=sentences[sentence], words_per_minute=NEUTRAL_WORDS_PER_MINUTE, pitch="",
+                                 engine=name, voice=voice))
+    return rows
 
 
 def _speak(out_dir: Path, rows: list[dict]) -> list[tuple[str, float, int, str]]:
     """Write one speaker's FLAC files; each one's path under `out_dir`, seconds, sample rate and
     phonemes (what the engine says it spoke, in its own symbols: the phone target's transcript)."""
-    engine, spoken = Espeak(), []
-    engine.set_voice(rows[0]["speaker"])
+    espeak, spoken = Espeak(), []
+    other = isinstance(rows[0].get("engine"), str)  # a voice of another engine (pandas gives NaN where none)
+    # the phone target's transcript is eSpeak's phonemes of the text, whoever speaks it
+    espeak.set_voice("en-us" if other else rows[0]["speaker"])
+    voice = engine(rows[0]["engine"], rows[0]["voice"]) if other else None
     for row in rows:
-        samples = engine.synthesize(row["text"], row["words_per_minute"], row["pitch"])
+        if other:
+            samples, rate = voice.synthesize(row["text"], row["words_per_minute"])
+        else:
+            samples, rate = espeak.synthesize(row["text"], row["words_per_minute"], row["pitch"]), espeak.sample_rate
         path = Path("audio") / row["speaker"] / f"{row['id']}.flac"
         (out_dir / path.parent).mkdir(parents=True, exist_ok=True)
         with writing(out_dir / path):  # libsndfile reports a full disk as "problem with initialization of the flac decoder"
-            sf.write(out_dir / path, samples, engine.sample_rate, format="FLAC", subtype="PCM_16")
-        phonemes = engine.phonemes(row["text"])
-        spoken.append((path.as_posix(), len(samples) / engine.sample_rate, engine.sample_rate, phonemes))
+            sf.write(out_dir / path, samples, rate, format="FLAC", subtype="PCM_16")
+        spoken.append((path.as_posix(), len(samples) / rate, rate, espeak.phonemes(row["text"])))
     return spoken
 
 
