@@ -5,11 +5,9 @@ is bad input and stops the stage unless data.on_error is skip. Only train is fil
 test clip that encode kept is scored, so WER stays comparable whatever the filter keeps.
 """
 
-from pathlib import Path
-
 import numpy as np
 
-from ctc_asr.core import params, tables
+from ctc_asr.core import layout, params, tables
 from ctc_asr.core.errors import exit_on_user_error
 from ctc_asr.core.outputs import clear, write_json
 from ctc_asr.data import filters
@@ -17,8 +15,8 @@ from ctc_asr.data.rejects import Rejects
 from ctc_asr.data.store import Store
 from ctc_asr.network import model
 
-ENCODED, OUT, METRICS = Path("data/encoded"), Path("data/filtered/decisions.tsv"), Path("metrics/filter.json")
-REJECTS = Path("metrics/rejects/filter.tsv")
+ENCODED, OUT = layout.ENCODED, layout.DECISIONS
+METRICS, REJECTS = layout.stage_metrics("filter"), layout.rejects("filter")
 
 
 @exit_on_user_error
@@ -39,7 +37,7 @@ def main() -> None:
     write_json(METRICS, {
         "train_utterances": len(decisions), "kept": int(decisions["kept"].sum()),
         "kept_hours": round(float(decisions.loc[decisions["kept"], "seconds"].sum()) / 3600, 3),
-        "dropped": {str(k): int(v) for k, v in dropped.items()},
+        "dropped": filters.dropped(decisions),   # by a key of filters.DROPPED: the same whatever the params
     })
     print(f"filter: kept {int(decisions['kept'].sum())} of {len(decisions)} training clips"
           + "".join(f"; {v} {k}" for k, v in dropped.items()))

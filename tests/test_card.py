@@ -1,5 +1,6 @@
 """The model card: hub metadata huggingface_hub parses back, and a body with the facts."""
 
+import itertools
 from pathlib import Path
 
 from huggingface_hub import ModelCard
@@ -13,7 +14,8 @@ TEST = {"lm": {"wer": 0.21, "cer": 0.07}, "greedy": {"wer": 0.3, "cer": 0.09}}
 
 def written(tmp_path, data, lm=None, test=TEST, headline="wer", language=None) -> ModelCard:
     metadata = card.card_data(data, "facebook/wav2vec2-base", "apache-2.0", test, card.language_of(data, language))
-    text = card.model_card(metadata, "models/asr", {"source": data.source, "train utterances": 3696},
+    corpus = {"source": data.source, "train utterances": 3696, "train hours": 3.14, "sample rate": 16000}
+    text = card.model_card(metadata, "models/asr", corpus,
                            {"test WER, lm": 0.21}, headline, lm, {"train": {"learning_rate": 0.0001}})
     (tmp_path / "README.md").write_text(text)
     return ModelCard.load(tmp_path / "README.md")
@@ -36,11 +38,12 @@ def test_timit_names_its_test_set_and_the_body_has_the_facts(tmp_path):
     data = DATA.replace(source="timit", timit=DATA.timit.replace(root="/corpora/TIMIT", test_set="core"))
     loaded = written(tmp_path, data, lm={"order": 4, "alpha (LM weight)": 0.3})
     assert {r.dataset_split for r in loaded.data.eval_results} == {"test (core)"}
-    assert loaded.data.datasets == ["timit_asr"]
+    assert loaded.data.datasets == ["timit-asr/timit_asr"]
     body = loaded.text
     assert "| train utterances | 3696 |" in body and "| test WER, lm | 0.21 |" in body
     assert "## Language model" in body and "| alpha (LM weight) | 0.3 |" in body and "learning_rate: 0.0001" in body
-    assert 'pipeline("automatic-speech-recognition", model="models/asr")' in body
+    assert f'pipeline("automatic-speech-recognition", model="{card.HUB_ID}")' in body and "(`models/asr`)" in body
+    assert "needs pyctcdecode" in body  # the LM decoder's packages
 
 
 def test_without_an_lm_the_card_says_greedy(tmp_path):
@@ -71,3 +74,39 @@ def test_every_source_names_its_dataset_and_librispeech_its_test_subset(tmp_path
     librispeech = DATA.replace(source="librispeech", librispeech=DATA.librispeech.replace(root="/x", test_subset="test-other"))
     loaded = written(tmp_path, librispeech)
     assert {r.dataset_split for r in loaded.data.eval_results} == {"test-other"} and loaded.data.language == "en"
+
+
+def test_only_hub_ids_are_named_as_datasets(tmp_path):
+    assert written(tmp_path, DATA).data.datasets is None  # the built-in corpus: no Hub dataset
+    manifest = DATA.replace(source="manifest", manifest=DATA.manifest.replace(path="corpus.csv"))
+    assert written(tmp_path, manifest).data.datasets is None
+    librispeech = DATA.replace(source="librispeech", librispeech=DATA.librispeech.replace(root="/x"))
+    assert written(tmp_path, librispeech).data.datasets == ["openslr/librispeech_asr"]
+    assert {r.dataset_type for r in written(tmp_path, DATA).data.eval_results} == {"ctc_asr-synthetic"}  # results still say
+
+
+def test_every_table_has_a_header_and_the_snippet_reads_and_resamples_itself(tmp_path):
+    text = written(tmp_path, DATA, lm={"order": 4}).text
+    lines = text.splitlines()
+    headers = [line for line, below in itertools.pairwise(lines) if below.startswith("| ---")]
+    assert len(headers) == 3  # data, results, language model
+    assert all(cell.strip() for header in headers for cell in header.strip("|").split("|")), headers
+    snippet = card.usage_snippet(text)
+    assert "sf.read(" in snippet and "soxr.resample(" in snippet and card.HUB_ID in snippet
+    assert "asr(soxr.resample(" in snippet  # an array: no ffmpeg, no torchaudio
+    assert "ffmpeg" in text and "16000 Hz" in snippet
+
+
+def test_the_limitations_say_what_it_was_trained_on(tmp_path):
+    synthetic = written(tmp_path, DATA).text
+    limits = synthetic.split("## Limitations", 1)[1].split("##", 1)[0]
+    assert "synthetic speech alone" in limits and "eSpeak NG" in limits and "3.14 hours" in limits, limits
+    assert "pretrained" not in limits  # fine-tuned from facebook/wav2vec2-base here
+    timit = DATA.replace(source="timit", timit=DATA.timit.replace(root="/corpora/TIMIT", test_set="core"))
+    limits = written(tmp_path, timit).text.split("## Limitations", 1)[1].split("##", 1)[0]
+    assert "Trained on TIMIT (LDC93S1) alone (3.14 hours)" in limits and "synthetic" not in limits
+
+
+def test_a_phone_recogniser_says_phones(tmp_path):
+    loaded = written(tmp_path, DATA, test={"greedy": {"per": 0.25}}, headline="per")
+    assert "# wav2vec2 CTC speech recogniser (English, phones)" in loaded.text and "It writes phones" in loaded.text

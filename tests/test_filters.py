@@ -67,3 +67,13 @@ def test_decide_counts_frames_with_the_models_own_conv_geometry():
     assert filters.decide(index, needs, 0.0, 4.0, WAV2VEC2)["kept"].tolist() == [False]
     decisions = filters.decide(index, needs, 0.0, 4.0, coarse)
     assert decisions["frames"].tolist() == [98] and decisions["kept"].tolist() == [True]
+
+
+def test_the_drop_counts_have_the_same_keys_whatever_the_window():
+    lengths = np.array([3200, 96000, 16000, 16000])
+    index = pd.DataFrame({"id": ["short", "long", "infeasible", "fine"], "seconds": lengths / 16000, "audio_length": lengths})
+    needs = np.array([1, 1, 50, 10])
+    counts = [filters.dropped(filters.decide(index, needs, low, high, WAV2VEC2)) for low, high in ((0.5, 4.0), (0.1, 7.5))]
+    assert counts[0] == {"too_short": 1, "too_long": 1, "infeasible": 1}
+    assert counts[1] == {"too_short": 0, "too_long": 0, "infeasible": 1}  # the same keys, zeros included
+    assert not any(" " in key for key in filters.DROPPED)  # a metric name on the command line, as it is

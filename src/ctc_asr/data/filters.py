@@ -13,7 +13,10 @@ from transformers import Wav2Vec2Config
 from ctc_asr.core.errors import BadInput
 from ctc_asr.network.geometry import output_frames
 
-INFEASIBLE = "too short for its transcript"
+# Why a clip is dropped: decisions.tsv gives the reason in words ("longer than 4.0 s", the window's bound
+# included), metrics/filter.json counts each under a key that is the same whatever the params.
+TOO_SHORT, TOO_LONG, INFEASIBLE = "shorter than", "longer than", "too short for its transcript"
+DROPPED = {"too_short": TOO_SHORT, "too_long": TOO_LONG, "infeasible": INFEASIBLE}
 
 
 def frames_needed(labels: np.ndarray) -> int:
@@ -29,13 +32,19 @@ def decide(index: pd.DataFrame, label_needs: np.ndarray, min_seconds: float, max
     seconds = index["seconds"].to_numpy()
     reason = np.select(
         [seconds < min_seconds, seconds > max_seconds, frames < label_needs],
-        [f"shorter than {min_seconds} s", f"longer than {max_seconds} s", INFEASIBLE],
+        [f"{TOO_SHORT} {min_seconds} s", f"{TOO_LONG} {max_seconds} s", INFEASIBLE],
         default="",
     )
     return pd.DataFrame({
         "id": index["id"], "seconds": seconds, "frames": frames, "frames_needed": label_needs,
         "kept": reason == "", "reason": reason,
     })
+
+
+def dropped(decisions: pd.DataFrame) -> dict[str, int]:
+    """How many clips `decide` dropped for each reason, by the reason's key in `DROPPED` (every key, zeros too)."""
+    reasons = decisions["reason"].astype(str)
+    return {key: int(reasons.str.startswith(words).sum()) for key, words in DROPPED.items()}
 
 
 def infeasible(decisions: pd.DataFrame) -> list[BadInput]:
