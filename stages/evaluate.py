@@ -32,10 +32,11 @@ def main() -> None:
         others = {split: recogniser.transcribe_split(model, encoded, split, cfg.evaluate.batch_size)[:2]
                   for split in extra_tests(encoded.index["split"])}
         result = report.build(Target.of(cfg.target, cfg.data.source), test, decoded, cfg, train_texts,
-                              model.processor.tokenizer.get_vocab(), str(model.network.device), others)
+                              model.processor.tokenizer.get_vocab(), others)
         result.write(layout.PREDICTIONS, details)
         write_json(METRICS, result.metrics)
-        write_json(TIMING, timing)
+        write_json(TIMING, {**timing, "audio_seconds": round(float(test["seconds"].sum()), 2),
+                            "device": str(model.network.device)})
         card = report.model_card(cfg, encoded, result, tuned, layout.Trained.read(), layout.LanguageModel.read(), str(layout.ASR))
         (asr / "README.md").write_text(card)
     speed = 1 / timing.get("lm_real_time_factor", timing["greedy_real_time_factor"])

@@ -77,8 +77,8 @@ def test_a_layout_runs_every_stage_read_in_place(repo, tmp_path, layout):
     if "offset" in raw:  # each segment's samples alone, not its recording's
         cut = raw[raw["offset"] != ""].set_index("id")
         assert len(cut) and cut["duration"].astype(float).tolist() == pytest.approx(index.loc[cut.index, "seconds"])
-    evaluation = json.loads((repo / "metrics/eval.json").read_text())
-    assert evaluation["utterances"] == (raw["split"] == "test").sum() > 0
+    counts = json.loads((repo / "metrics/eval/summary.json").read_text())
+    assert counts["utterances"] == (raw["split"] == "test").sum() > 0
     if layout is kaldi:  # spk2gender's column, scored per group by evaluate
         assert (repo / "metrics/eval/by_gender.tsv").is_file()
 

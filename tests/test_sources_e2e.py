@@ -38,11 +38,11 @@ def test_a_corpus_in_its_own_layout_runs_every_stage_read_in_place(repo, tmp_pat
     report = json.loads((repo / "metrics/download.json").read_text())
     assert report["source"] == source and set(report["utterances"]) == {"train", "dev", "test"}
     assert report["rejected"] == {}
-    evaluation = json.loads((repo / "metrics/eval.json").read_text())
-    assert evaluation["utterances"] == (raw["split"] == "test").sum() > 0
+    counts = json.loads((repo / "metrics/eval/summary.json").read_text())
+    assert counts["utterances"] == (raw["split"] == "test").sum() > 0
     column = {"librispeech": "sex", "common_voice": "gender"}[source]  # the source's own, in evaluate.group_by
     groups = pd.read_csv(repo / f"metrics/eval/by_{column}.tsv", sep="\t")
-    assert groups["utterances"].sum() == evaluation["utterances"]
+    assert groups["utterances"].sum() == counts["utterances"]
     if source == "common_voice":  # MP3 at 48 and 32 kHz, decoded and resampled by encode
         assert set(raw["sample_rate"]) == {48000, 32000}
         assert len(pd.read_csv(repo / "data/encoded/index.tsv", sep="\t")) == len(raw)

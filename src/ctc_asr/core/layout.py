@@ -36,7 +36,8 @@ TIMING = METRICS / "timing"                         # <stage>.json: seconds, apa
 TRAIN_HISTORY = METRICS / "train"                   # steps.tsv, eval.tsv
 TUNE_GRID = METRICS / "tune" / "grid.tsv"
 PREDICTIONS = METRICS / "predictions.tsv"           # evaluate: every test clip, its reference and hypotheses
-EVAL_DETAILS = METRICS / "eval"                     # evaluate: by_<group>.tsv, top_errors.tsv, confusions.tsv
+EVAL_DETAILS = METRICS / "eval"                     # evaluate: by_<group>.tsv, top_errors.tsv, confusions.tsv, ...
+EVAL_SUMMARY = EVAL_DETAILS / "summary.json"        # ... and the counts behind eval.json's rates
 
 
 def stage_metrics(stage: str) -> Path:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ctc_asr.core import tables
+from ctc_asr.core import layout, tables
+from ctc_asr.core.outputs import write_json
 from ctc_asr.core.params import Params
 from ctc_asr.data.corpus import extra_tests
 from ctc_asr.data.store import Store
@@ -16,10 +17,13 @@ from ctc_asr.evaluation.analysis import Analysis, analyse
 from ctc_asr.evaluation.scoring import score
 from ctc_asr.network.model import SCRATCH
 
+SUMMARY = layout.EVAL_SUMMARY.name  # in the details folder: the counts behind the rates
+
 
 @dataclass
 class Report:
-    metrics: dict                    # eval.json
+    metrics: dict                    # eval.json: the rates alone (what `dvc metrics` and `dvc exp show` compare)
+    counts: dict                     # metrics/eval/summary.json: edits, utterances, units the vocabulary lacks
     analysis: Analysis               # of the headline decoding
     greedy: list[str]                # greedy hypotheses, beside the headline ones in the predictions
     rates: list[str]                 # the rates reported, the one the model is judged by first
@@ -31,6 +35,7 @@ class Report:
             tables.write(table, details / f"by_{name}.tsv")
         tables.write(self.analysis.top_errors, details / "top_errors.tsv")
         tables.write(self.analysis.confusions, details / "confusions.tsv")
+        write_json(details / SUMMARY, self.counts)
 
     def summary(self) -> str:
         """Each decoding's rates on test, then each further test set's (its headline decoding)."""
@@ -43,7 +48,7 @@ class Report:
 
 
 def build(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], cfg: Params, train_texts: pd.Series,
-          tokens: dict[str, int], device: str, others: dict[str, tuple[pd.DataFrame, dict]] | None = None) -> Report:
+          tokens: dict[str, int], others: dict[str, tuple[pd.DataFrame, dict]] | None = None) -> Report:
     """The report on `test` (id, speaker, seconds, text, source columns) of every decoding in `decoded`; the
     headline is the LM's where there is one. References are scored as they are, with units the vocabulary
     (`tokens`) lacks; TIMIT's phones folded to the 39 of the literature. `others`: more test sets (split ->
@@ -59,25 +64,23 @@ def build(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], cfg
     totals = {name: result.totals if name == headline else target.named(score(references, texts)[0])
               for name, texts in decoded.items()}
     side_by_side = {name: {r: t[r] for r in rates} for name, t in totals.items()}
-    unseen = sum(bool(target.unseen([t], tokens)) for t in references)
-    durations = result.groups["duration"].set_index("duration")
-    metrics = {
-        # "headline" only where it is not the usual one (WER, PER): eval.json files without it, the default
-        # run's included, stay as they were
-        **result.totals, "decoding": headline, **({"headline": "cer"} if rates[0] == "cer" else {}), **side_by_side,
-        "utterances": len(test), f"utterances_with_unseen_{target.unit}": unseen,
-        "audio_seconds": round(float(test["seconds"].sum()), 2), "device": device,
-        "by_duration": durations[["utterances", *rates]].to_dict("index"),
-        **{split: side_by_side_of(target, frame, texts, rates) for split, (frame, texts) in (others or {}).items()},
-    }
-    return Report(metrics, result, decoded["greedy"], rates, side_by_side)
+    others = {split: (frame, side_by_side_of(target, frame, texts, rates)) for split, (frame, texts) in (others or {}).items()}
+    # the same keys whatever the params (`dvc exp show` makes a column of each); "headline" only where it is not
+    # the usual rate (WER, PER)
+    metrics = {**{r: result.totals[r] for r in rates if r in result.totals}, "decoding": headline,
+               **({"headline": "cer"} if rates[0] == "cer" else {}), **side_by_side,
+               **{split: scores for split, (_, scores) in others.items()}}
+    counts = {**{k: v for k, v in result.totals.items() if k not in rates}, "utterances": len(test),
+              "utterances_with_unseen_units": sum(bool(target.unseen([t], tokens)) for t in references),
+              **{split: {"utterances": len(frame)} for split, (frame, _) in others.items()}}
+    return Report(metrics, counts, result, decoded["greedy"], rates, side_by_side)
 
 
 def side_by_side_of(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], rates: list[str]) -> dict:
-    """Utterances and each decoding's rates on one more test set."""
+    """Each decoding's rates on one more test set."""
     references = target.scored(test["text"].tolist())
     scored = {name: target.named(score(references, target.scored(texts))[0]) for name, texts in decoded.items()}
-    return {"utterances": len(test), **{name: {r: totals[r] for r in rates} for name, totals in scored.items()}}
+    return {name: {r: totals[r] for r in rates} for name, totals in scored.items()}
 
 
 def model_card(cfg: Params, encoded: Store, report: Report, tuned, trained, lm, path: str) -> str:
@@ -90,7 +93,7 @@ def model_card(cfg: Params, encoded: Store, report: Report, tuned, trained, lm, 
     results = {f"test {m.upper()}, {name}": value for name, scores in report.side_by_side.items() for m, value in scores.items()}
     for split in extra_tests(report.metrics):
         results |= {f"{split} {m.upper()}, {name}": value for name, scores in report.metrics[split].items()
-                    if isinstance(scores, dict) for m, value in scores.items()}
+                    for m, value in scores.items()}
     decoder = None
     if tuned.lm:
         results |= {f"dev WER, {name}": getattr(tuned, f"dev_{name}").wer for name in ("greedy", "lm")}

@@ -64,12 +64,13 @@ class Explorer:
 
     def summary(self) -> dict:
         metrics, scoring = self.run.metrics, self.run.scoring
+        counts = results.read_json(self.project / layout.EVAL_SUMMARY) or {}
         return {
             "rate": scoring.rate, "unit": scoring.unit, "decoding": metrics.get("decoding"), "with_lm": self.run.with_lm,
             "headline": {r: metrics[r] for r in ("wer", "cer", "per") if r in metrics},
             "decodings": {d: metrics[d] for d in ("greedy", "lm") if isinstance(metrics.get(d), dict)},
-            "edits": {k: metrics.get(k) for k in ("substitutions", "deletions", "insertions")},
-            "utterances": len(self.frame), "audio_seconds": metrics.get("audio_seconds"),
+            "edits": {k: counts.get(k) for k in ("substitutions", "deletions", "insertions")},
+            "utterances": len(self.frame), "audio_seconds": round(float(self.frame["seconds"].sum()), 2),
             "groups": {name: records(table) for name, table in self.groups.items()},
             "filters": self.filters,
             "corpus": results.read_json(self.project / layout.stage_metrics("download")),
