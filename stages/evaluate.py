@@ -39,7 +39,7 @@ def main() -> None:
                             "device": str(model.network.device)})
         card = report.model_card(cfg, encoded, result, tuned, layout.Trained.read(), layout.LanguageModel.read(), str(layout.ASR))
         (asr / "README.md").write_text(card)
-    speed = 1 / timing.get("lm_real_time_factor", timing["greedy_real_time_factor"])
+    speed = 1 / timing.get("ngram_real_time_factor", timing["greedy_real_time_factor"])
     print(f"evaluate: {result.summary()} on {len(test)} test utterances ({speed:.0f}x real time) -> {layout.ASR}; "
           f"details in {layout.EVAL_DETAILS}/")
 

@@ -20,7 +20,7 @@ def main() -> None:
     cfg = params.load()
     if not beam.has_lm(layout.LM):
         tables.write(pd.DataFrame(columns=["alpha", "beta", "wer", "cer"]), layout.TUNE_GRID)
-        layout.Tuned(lm=False).write()
+        layout.Tuned(ngram=False).write()
         print("tune: no language model (lm.order 0), nothing to tune: decoding is greedy")
         return
     model = recogniser.load(layout.TRAINED, with_lm=False)
@@ -33,9 +33,9 @@ def main() -> None:
     grid = beam.tune(decoder, scores, references, cfg.decode.alpha, cfg.decode.beta, cfg.decode.beam_width, progress=True)
     best = grid.iloc[0]
     tables.write(grid, layout.TUNE_GRID)
-    layout.Tuned(lm=True, alpha=float(best["alpha"]), beta=float(best["beta"]), dev_utterances=len(rows),
+    layout.Tuned(ngram=True, alpha=float(best["alpha"]), beta=float(best["beta"]), dev_utterances=len(rows),
                  dev_greedy=layout.Rates(wer=greedy["wer"], cer=greedy["cer"]),
-                 dev_lm=layout.Rates(wer=float(best["wer"]), cer=float(best["cer"]))).write()
+                 dev_ngram=layout.Rates(wer=float(best["wer"]), cer=float(best["cer"]))).write()
     print(f"tune: alpha {best['alpha']:g}, beta {best['beta']:g} on {len(rows)} dev utterances: "
           f"WER {greedy['wer']:.3f} greedy -> {best['wer']:.3f} with the LM")
 

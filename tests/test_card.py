@@ -9,14 +9,14 @@ from ctc_asr.core import params
 from ctc_asr.evaluation import card
 
 DATA = params.load(Path(__file__).resolve().parents[1] / "params.yaml").data  # the defaults, changed per test
-TEST = {"lm": {"wer": 0.21, "cer": 0.07}, "greedy": {"wer": 0.3, "cer": 0.09}}
+TEST = {"ngram": {"wer": 0.21, "cer": 0.07}, "greedy": {"wer": 0.3, "cer": 0.09}}
 
 
 def written(tmp_path, data, lm=None, test=TEST, headline="wer", language=None) -> ModelCard:
     metadata = card.card_data(data, "facebook/wav2vec2-base", "apache-2.0", test, card.language_of(data, language))
     corpus = {"source": data.source, "train utterances": 3696, "train hours": 3.14, "sample rate": 16000}
     text = card.model_card(metadata, "models/asr", corpus,
-                           {"test WER, lm": 0.21}, headline, lm, {"train": {"learning_rate": 0.0001}})
+                           {"test WER, ngram": 0.21}, headline, lm, {"train": {"learning_rate": 0.0001}})
     (tmp_path / "README.md").write_text(text)
     return ModelCard.load(tmp_path / "README.md")
 
@@ -40,7 +40,7 @@ def test_timit_names_its_test_set_and_the_body_has_the_facts(tmp_path):
     assert {r.dataset_split for r in loaded.data.eval_results} == {"test (core)"}
     assert loaded.data.datasets == ["timit-asr/timit_asr"]
     body = loaded.text
-    assert "| train utterances | 3696 |" in body and "| test WER, lm | 0.21 |" in body
+    assert "| train utterances | 3696 |" in body and "| test WER, ngram | 0.21 |" in body
     assert "## Language model" in body and "| alpha (LM weight) | 0.3 |" in body and "learning_rate: 0.0001" in body
     assert f'pipeline("automatic-speech-recognition", model="{card.HUB_ID}")' in body and "(`models/asr`)" in body
     assert "needs pyctcdecode" in body  # the LM decoder's packages

@@ -61,14 +61,15 @@ def write_run(folder: Path, n: int, phones: bool = False, seed: int = 0) -> pd.D
     totals, errors = score(test["text"].tolist(), hypotheses)
     table = test.rename(columns={"text": "reference"}).assign(hypothesis=hypotheses, **errors.to_dict("list"))
     predictions = table.drop(columns="accent").assign(greedy_hypothesis=greedy)
-    metrics = {**totals, "decoding": "greedy" if phones else "lm", "utterances": n, "audio_seconds": float(test["seconds"].sum())}
+    metrics = {**totals, "decoding": "greedy" if phones else "ngram", "utterances": n,
+               "audio_seconds": float(test["seconds"].sum())}
     if phones:  # phones are scored as words are, and named for phones
         predictions = predictions.drop(columns=["char_errors", "reference_chars"]).rename(
             columns={"reference_words": "reference_phones"})
         metrics = {"per": totals["wer"], **{k: v for k, v in metrics.items() if k not in ("wer", "cer", "reference_words")},
                    "greedy": {"per": totals["wer"]}}
     else:
-        metrics |= {"lm": {"wer": totals["wer"], "cer": totals["cer"]},
+        metrics |= {"ngram": {"wer": totals["wer"], "cer": totals["cer"]},
                     "greedy": {k: v for k, v in score(test["text"].tolist(), greedy)[0].items() if k in ("wer", "cer")}}
     tables.write(predictions, folder / "metrics/predictions.tsv")
     write_json(folder / "metrics/eval.json", metrics)
@@ -245,7 +246,7 @@ def test_one_utterance_has_its_alignments_and_waveform(explorer):
     row = explorer.frame.iloc[7]
     shown = explorer.utterance(row["id"])
     lm, greedy = shown["alignments"]
-    assert (lm["name"], greedy["name"]) == ("lm", "greedy") and lm["errors"] == row["errors"]
+    assert (lm["name"], greedy["name"]) == ("ngram", "greedy") and lm["errors"] == row["errors"]
     assert " ".join(t["ref"] for t in lm["tokens"] if t["ref"] != NOTHING) == row["reference"]
     assert " ".join(t["hyp"] for t in greedy["tokens"] if t["hyp"] != NOTHING) == row["greedy_hypothesis"]
     oov = {t["ref"] for a in shown["alignments"] for t in a["tokens"] if t["oov"]}
@@ -280,7 +281,7 @@ def test_compare_mode_says_which_utterances_got_better_or_worse(project, tmp_pat
     worse = explorer.utterances({"change": "worse", "sort": "delta", "desc": "1", "limit": "500"})["rows"]
     assert len(worse) == comparison["worse"] and worse[0]["delta"] == pytest.approx(delta.max(), abs=1e-4)
     assert worse[0]["other_hypothesis"] == theirs.set_index("id").loc[worse[0]["id"], "hypothesis"]
-    assert [a["name"] for a in explorer.utterance(worse[0]["id"])["alignments"]] == ["lm", "greedy", "HEAD~1"]
+    assert [a["name"] for a in explorer.utterance(worse[0]["id"])["alignments"]] == ["ngram", "greedy", "HEAD~1"]
 
 
 # ---- the server ----

@@ -118,7 +118,7 @@ def test_the_summary_shows_the_error_rates_of_eval_json(repo, served, browser):
     browser.get(served + "#/summary")
     shown = until(browser, "return document.getElementById('headline-rate')?.textContent")
     assert float(shown) == evaluation["wer"]
-    for decoding in ("greedy", "lm"):
+    for decoding in ("greedy", "ngram"):
         cell = browser.execute_script(f"return document.querySelector('tr[data-decoding={decoding}] td[data-rate=wer]')"
                                       ".textContent")
         assert float(cell) == evaluation[decoding]["wer"]
@@ -175,7 +175,7 @@ def test_opening_a_clip_fetches_its_wav_and_shows_it_aligned(repo, served, brows
         ops: [...a.querySelectorAll('.tok')].map((t) => t.dataset.op),
         ref: [...a.querySelectorAll('.tok .ref')].map((t) => t.textContent),
         hyp: [...a.querySelectorAll('.tok .hyp')].map((t) => t.textContent)}))""")
-    assert [a["name"] for a in aligned] == ["lm", "greedy", "no-lm"]  # the LM's, greedy beside it, the experiment's
+    assert [a["name"] for a in aligned] == ["ngram", "greedy", "no-lm"]  # the LM's, greedy beside it, the experiment's
     for shown, hypothesis in zip(aligned, ("hypothesis", "greedy_hypothesis")):
         assert " ".join(t for t in shown["ref"] if t != NOTHING) == table.loc[utterance, "reference"]
         assert " ".join(t for t in shown["hyp"] if t != NOTHING) == table.loc[utterance, hypothesis]

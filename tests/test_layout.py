@@ -91,12 +91,12 @@ def test_the_literal_finder_finds_a_spelled_path(tmp_path):
 
 
 def test_a_handed_on_file_is_read_back_as_written(tmp_path):
-    tuned = layout.Tuned(lm=True, alpha=0.5, beta=1.0, dev_utterances=3, dev_greedy=layout.Rates(wer=0.5, cer=0.2),
-                         dev_lm=layout.Rates(wer=0.4, cer=0.1))
+    tuned = layout.Tuned(ngram=True, alpha=0.5, beta=1.0, dev_utterances=3, dev_greedy=layout.Rates(wer=0.5, cer=0.2),
+                         dev_ngram=layout.Rates(wer=0.4, cer=0.1))
     tuned.write(tmp_path / "tune.json")
     assert layout.Tuned.read(tmp_path / "tune.json") == tuned
-    layout.Tuned(lm=False).write(tmp_path / "none.json")
-    assert (tmp_path / "none.json").read_text() == '{\n  "lm": false\n}\n'
+    layout.Tuned(ngram=False).write(tmp_path / "none.json")
+    assert (tmp_path / "none.json").read_text() == '{\n  "ngram": false\n}\n'
 
 
 def test_a_handed_on_file_missing_a_key_is_one_line(tmp_path):

@@ -80,15 +80,15 @@ class Rates(BaseModel):
 
 
 class Tuned(HandedOn):
-    """tune -> evaluate: the LM weights that decode dev best (lm False: no LM, decoding is greedy)."""
+    """tune -> evaluate: the n-gram's weights that decode dev best (ngram False: no n-gram, decoding is greedy)."""
 
     PATH: ClassVar[Path] = stage_metrics("tune")
-    lm: bool
+    ngram: bool
     alpha: float | None = None
     beta: float | None = None
     dev_utterances: int | None = None
     dev_greedy: Rates | None = None
-    dev_lm: Rates | None = None
+    dev_ngram: Rates | None = None
 
 
 class Trained(HandedOn):

@@ -60,7 +60,7 @@ def assemble(trained: Path, lm_dir: Path, alpha: float | None, beta: float | Non
 
 def transcribe(recogniser: Recogniser, clips: Sequence[np.ndarray], batch_size: int,
                audio_seconds: float) -> tuple[dict[str, list[str]], dict[str, float]]:
-    """Greedy and (with a decoder) beam-search texts of every clip, and how fast each went."""
+    """Greedy and (with a decoder) beam-search texts (`ngram`) of every clip, and how fast each went."""
     started = time.perf_counter()
     scores = logits(recogniser.network, clips, batch_size, progress=True)
     forward = time.perf_counter() - started
@@ -69,11 +69,11 @@ def transcribe(recogniser: Recogniser, clips: Sequence[np.ndarray], batch_size: 
               "greedy_real_time_factor": round((time.perf_counter() - started) / audio_seconds, 4)}
     if recogniser.decoder is not None:
         started = time.perf_counter()
-        decoded["lm"] = beam.beam_texts(recogniser.decoder, scores, recogniser.beam_width)
+        decoded["ngram"] = beam.beam_texts(recogniser.decoder, scores, recogniser.beam_width)
         searching = time.perf_counter() - started
         timing |= {"beam_search_seconds": round(searching, 2),
                    "beam_search_utterances_per_second": round(len(clips) / searching, 1),
-                   "lm_real_time_factor": round((forward + searching) / audio_seconds, 4)}
+                   "ngram_real_time_factor": round((forward + searching) / audio_seconds, 4)}
     return decoded, timing
 
 

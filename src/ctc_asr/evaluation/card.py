@@ -72,11 +72,11 @@ def language_of(data: DataParams, language: str | None) -> str | None:
 
 def card_data(data: DataParams, pretrained: str | None, license: str, test: dict[str, dict],
               language: str | None) -> ModelCardData:
-    """`test`: decoding name ("lm", "greedy") -> its rates (wer and cer, or per) on the whole test split, the
+    """`test`: decoding name ("ngram", "greedy") -> its rates (wer and cer, or per) on the whole test split, the
     headline rate first (the hub shows the first); `language`: see `language_of`."""
     dataset = dataset_of(data)
     results = [EvalResult(task_type=TASK, task_name="Speech Recognition", metric_type=metric, metric_value=scores[metric],
-                          metric_name=f"Test {metric.upper()} ({'n-gram LM' if name == 'lm' else 'greedy'})", **dataset)
+                          metric_name=f"Test {metric.upper()} ({'n-gram LM' if name == 'ngram' else 'greedy'})", **dataset)
                for name, scores in test.items() for metric in scores]
     return ModelCardData(
         model_name="ctc_asr", language=language, license=license, library_name="transformers", pipeline_tag=TASK,

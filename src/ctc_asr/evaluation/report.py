@@ -56,7 +56,7 @@ def build(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], cfg
     references = target.scored(test["text"].tolist())
     decoded = {name: target.scored(texts) for name, texts in decoded.items()}
     test = test.assign(text=references)
-    headline = "lm" if "lm" in decoded else "greedy"
+    headline = "ngram" if "ngram" in decoded else "greedy"
     result = analyse(test, decoded[headline], cfg.evaluate.duration_buckets, cfg.evaluate.group_by,
                      cfg.evaluate.top_errors, target)
     rates = target.rates(cfg.evaluate.headline, train_texts)
@@ -95,8 +95,8 @@ def model_card(cfg: Params, encoded: Store, report: Report, tuned, trained, lm, 
         results |= {f"{split} {m.upper()}, {name}": value for name, scores in report.metrics[split].items()
                     for m, value in scores.items()}
     decoder = None
-    if tuned.lm:
-        results |= {f"dev WER, {name}": getattr(tuned, f"dev_{name}").wer for name in ("greedy", "lm")}
+    if tuned.ngram:
+        results |= {f"dev WER, {name}": getattr(tuned, f"dev_{name}").wer for name in ("greedy", "ngram")}
         decoder = {"order": cfg.lm.order, "text": cfg.lm.text or "training transcripts only",
                    "sentences": lm.sentences, "words": lm.words, "vocabulary": lm.vocabulary,
                    "alpha (LM weight)": tuned.alpha, "beta (word bonus)": tuned.beta, "beam width": cfg.decode.beam_width}

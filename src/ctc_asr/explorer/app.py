@@ -68,7 +68,7 @@ class Explorer:
         return {
             "rate": scoring.rate, "unit": scoring.unit, "decoding": metrics.get("decoding"), "with_lm": self.run.with_lm,
             "headline": {r: metrics[r] for r in ("wer", "cer", "per") if r in metrics},
-            "decodings": {d: metrics[d] for d in ("greedy", "lm") if isinstance(metrics.get(d), dict)},
+            "decodings": {d: metrics[d] for d in ("greedy", "ngram") if isinstance(metrics.get(d), dict)},
             "edits": {k: counts.get(k) for k in ("substitutions", "deletions", "insertions")},
             "utterances": len(self.frame), "audio_seconds": round(float(self.frame["seconds"].sum()), 2),
             "groups": {name: records(table) for name, table in self.groups.items()},

@@ -41,7 +41,7 @@ class Results:
 
     @property
     def with_lm(self) -> bool:
-        return self.metrics.get("decoding") == "lm"
+        return self.metrics.get("decoding") == "ngram"
 
 
 def read_json(path: Path) -> dict | None:
@@ -72,7 +72,7 @@ def scored(predictions: pd.DataFrame, metrics: dict, scoring: Scoring) -> pd.Dat
     table["rate"] = table[scoring.errors] / lengths
     if "char_errors" in table and scoring.unit != "char":
         table["cer"] = table["char_errors"] / table["reference_chars"].clip(lower=1)
-    if metrics.get("decoding") == "lm" and "greedy_hypothesis" in table:
+    if metrics.get("decoding") == "ngram" and "greedy_hypothesis" in table:
         table["greedy_hypothesis"] = table["greedy_hypothesis"].astype(str)
         table["greedy_errors"] = align.error_counts(table["reference"], table["greedy_hypothesis"], scoring.unit)
     else:  # greedy decoding is the headline: nothing to set beside it

@@ -117,11 +117,11 @@ function headlineCard(s) {
     el("h2", {text: "Test error rates"}),
     el("p", {class: "big"}, `${RATE()} `,
       el("span", {id: "headline-rate", dataset: {value: s.headline[s.rate]}, text: fmt.exact(s.headline[s.rate])}),
-      el("small", {text: ` (${s.decoding === "lm" ? "with the LM" : "greedy"})`})),
+      el("small", {text: ` (${s.decoding === "ngram" ? "with the LM" : "greedy"})`})),
     decodings.length ? el("table", {class: "small"},
       el("tr", {}, el("th"), rates.map((r) => el("th", {text: r.toUpperCase()}))),
       decodings.map(([name, values]) => el("tr", {dataset: {decoding: name}},
-        el("th", {text: name === "lm" ? "with the LM" : "greedy"}),
+        el("th", {text: name === "ngram" ? "with the LM" : "greedy"}),
         rates.map((r) => el("td", {dataset: {rate: r}, text: fmt.exact(values[r])}))))) : null,
     el("p", {text: `${s.edits.substitutions} substitutions, ${s.edits.deletions} deletions, ${s.edits.insertions} insertions`}));
 }
@@ -382,7 +382,7 @@ async function renderUtterance(id) {
 function alignmentView(a) {
   const units = {word: "words", char: "characters", phone: "phones"}[state.summary.unit];
   return el("div", {class: "alignment", dataset: {name: a.name, errors: a.errors}},
-    el("h3", {text: `${a.name === "lm" ? "with the LM" : a.name}: ${a.errors} errors`}),
+    el("h3", {text: `${a.name === "ngram" ? "with the LM" : a.name}: ${a.errors} errors`}),
     el("div", {class: "tokens", "aria-label": `reference above, hypothesis below, aligned by ${units}`},
       a.tokens.map((t) => el("span", {class: `tok ${OPS[t.op][0]}`, title: t.op === "=" ? null : `${OPS[t.op][1]}: ${t.ref} → ${t.hyp}`,
                                     dataset: {op: t.op}},
