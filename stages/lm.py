@@ -1,4 +1,4 @@
-"""lm: a word n-gram of the training transcripts (and lm.text) for beam-search decoding, in ARPA format."""
+"""lm: a word n-gram of the training transcripts (and ngram.text) for beam-search decoding, in ARPA format."""
 
 from itertools import chain
 
@@ -19,7 +19,7 @@ def main() -> None:
     cfg = params.load()
     frame = corpus.read(layout.TRANSCRIPTS)
     train = frame.loc[frame["split"] == "train", "text"].tolist()
-    why = ngram.why_none(cfg.lm.order, Target.of(cfg.target, cfg.data.source), train, cfg.lm.text)
+    why = ngram.why_none(cfg.ngram.order, Target.of(cfg.target, cfg.data.source), train, cfg.ngram.text)
     if why:  # the LM is a word model: phones, and text without words, are decoded greedily
         with replacing(layout.LM) as folder:
             folder.mkdir()
@@ -28,20 +28,20 @@ def main() -> None:
         print(f"lm: {why}, no language model (decoding stays greedy)")
         return
     sentences = [text.split() for text in train]
-    if cfg.lm.text:
-        sentences = list(chain(sentences, ngram.text_file_sentences(cfg.lm.text, normalizer(cfg.normalize))))
-    model = ngram.estimate(sentences, cfg.lm.order)
+    if cfg.ngram.text:
+        sentences = list(chain(sentences, ngram.text_file_sentences(cfg.ngram.text, normalizer(cfg.normalize))))
+    model = ngram.estimate(sentences, cfg.ngram.order)
     with replacing(layout.LM) as folder:
         folder.mkdir()
         ngram.save(model, folder)
     known = set(model.words)
     write_json(METRICS, {
-        "order": cfg.lm.order, "sentences": len(sentences), "words": sum(len(s) for s in sentences),
+        "order": cfg.ngram.order, "sentences": len(sentences), "words": sum(len(s) for s in sentences),
         "vocabulary": len(known), "ngrams": {str(n): len(p) for n, p in enumerate(model.probs, start=1)},
         "oov_rate": {split: ngram.out_of_vocabulary_rate(frame.loc[frame["split"] == split, "text"], known)
                      for split in ("dev", "test")},
     })
-    print(f"lm: {cfg.lm.order}-gram of {len(sentences)} sentences, {len(known)} words -> {layout.LM / ngram.ARPA}")
+    print(f"lm: {cfg.ngram.order}-gram of {len(sentences)} sentences, {len(known)} words -> {layout.LM / ngram.ARPA}")
 
 
 if __name__ == "__main__":

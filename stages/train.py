@@ -8,6 +8,9 @@ A rerun after a kill resumes from models/checkpoint (not a DVC output: DVC leave
 """
 
 import sys
+from pathlib import Path
+
+import yaml
 
 from ctc_asr.core import layout, params, tables
 from ctc_asr.core.errors import exit_on_user_error
@@ -30,6 +33,8 @@ def main() -> None:
     if (cfg.train.gpus > 1 or cfg.train.nodes > 1 or follow) and not distributed.launched():
         sys.exit(distributed.relaunch(cfg.train.gpus, __file__, cfg.train.nodes, follow))
     ranks = distributed.join()
+    if ranks.main:
+        warn_of_untracked_folders(cfg.augment)
     encoded = Store(ENCODED)
     train_rows = kept_rows(encoded, tables.read(DECISIONS))
     eval_rows = dev_rows(encoded, cfg.train.eval_utterances, cfg.train.seed)
@@ -38,10 +43,11 @@ def main() -> None:
     processor = model.processor(tokenizer, network.config, encoded.sample_rate)
     history = dev_monitor = checkpoints = None
     if ranks.main:  # the lead writes everything, the others nothing (not even the checkpoint folder)
-        checkpoints = Checkpoints(CHECKPOINT, run_key(cfg.model, cfg.train, VOCAB.read_text(), encoded, train_rows, eval_rows))
+        checkpoints = Checkpoints(CHECKPOINT, run_key(cfg.model, cfg.train, VOCAB.read_text(), encoded, train_rows, eval_rows,
+                                                      cfg.augment))
         history = History(HISTORY, steps=["step", "epoch", "loss", "learning_rate"], eval=["step", "epoch", "wer", "cer"])
         dev_monitor = DevMonitor(encoded, eval_rows, processor)
-    summary = fit(network, encoded, train_rows, dev_monitor, cfg.train, history, checkpoints)
+    summary = fit(network, encoded, train_rows, dev_monitor, cfg.train, history, checkpoints, cfg.augment)
     timing = summary.pop("timing")
     if not ranks.main:
         return
@@ -55,6 +61,17 @@ def main() -> None:
     write_json(TIMING, timing)
     print(f"train: {summary['steps']} steps on {summary['device']} ({summary['precision']}, "
           f"{summary['processes']} process(es)) in {timing['train_seconds']} s -> {OUT}")
+
+
+def warn_of_untracked_folders(augment: params.AugmentParams) -> None:
+    """Say so when a folder of noise or impulse responses that augmentation reads is not among train's deps in
+    dvc.yaml: DVC would not rerun train when its files change (the folder is the user's, so dvc.yaml cannot list it)."""
+    stage = yaml.safe_load(Path("dvc.yaml").read_text())["stages"]["train"] if Path("dvc.yaml").is_file() else {}
+    listed = {Path(dep).resolve() for dep in stage.get("deps", [])}
+    for key, kind in (("augment.noise.folder", augment.noise), ("augment.reverb.folder", augment.reverb)):
+        if kind.enabled and kind.folder and Path(kind.folder).resolve() not in listed:
+            print(f"train: warning: {key} ({kind.folder}) is not among train's deps in dvc.yaml, so a change to its "
+                  "files will not rerun train: add it there (docs/experiments.md)", file=sys.stderr)
 
 
 if __name__ == "__main__":

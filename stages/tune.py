@@ -1,6 +1,6 @@
 """tune: the LM weight (alpha) and word bonus (beta) that decode dev best, for evaluate to build models/asr with.
 
-Dev only: test stays unseen until evaluate. With lm.order 0 there is nothing to tune.
+Dev only: test stays unseen until evaluate. With ngram.order 0 there is nothing to tune.
 """
 
 import pandas as pd
@@ -21,7 +21,7 @@ def main() -> None:
     if not beam.has_lm(layout.LM):
         tables.write(pd.DataFrame(columns=["alpha", "beta", "wer", "cer"]), layout.TUNE_GRID)
         layout.Tuned(ngram=False).write()
-        print("tune: no language model (lm.order 0), nothing to tune: decoding is greedy")
+        print("tune: no language model (ngram.order 0), nothing to tune: decoding is greedy")
         return
     model = recogniser.load(layout.TRAINED, with_lm=False)
     encoded = Store(layout.ENCODED)

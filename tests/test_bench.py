@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -74,3 +75,18 @@ def test_encode_formats_prints_a_row_per_format():
     rows = [line for line in done.stdout.splitlines() if line.startswith(("| FLAC", "| MP3"))]
     # three formats, and segments of one recording
     assert len(rows) == 4 and all(float(row.split("|")[3].replace(",", "")) > 0 for row in rows)
+
+
+def test_augment_speed_prints_each_configuration_against_augmentation_off(make_store, vocab_file):
+    rng = np.random.default_rng(0)
+    store = make_store([0.1 * rng.standard_normal(int(rng.uniform(0.6, 1.5) * 16000)) for _ in range(12)],
+                       [rng.integers(1, 10, 8) for _ in range(12)], dtype="int16")
+    done = subprocess.run([sys.executable, str(BENCH / "augment_speed.py"), "--store", str(store.folder), "--vocab",
+                           str(vocab_file), "--steps", "2", "--warmup", "1", "--repeats", "1", "--clips", "4"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in done.stdout.splitlines() if line.startswith("| ")}
+    assert [float(r) for r in rows["off"][1::2]] == [1.0, 1.0]  # the ratios' base
+    assert all(float(rows[name][0]) > 0 for name in ("speed", "every kind, params.yaml's p", "every kind, p = 1"))
+    assert float(rows["codec (opus)"][0]) > float(rows["gain"][0]) > 0
+    assert "command: python bench/augment_speed.py --store" in done.stdout

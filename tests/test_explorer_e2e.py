@@ -1,6 +1,6 @@
 """End to end: `python -m ctc_asr explore` over a real tiny run, in headless Chromium driven by selenium.
 
-One `dvc repro` of the tiny config, then a DVC experiment that decodes greedily (`lm.order=0`: lm, tune and
+One `dvc repro` of the tiny config, then a DVC experiment that decodes greedily (`ngram.order=0`: lm, tune and
 evaluate rerun, train does not) to compare with. The page must show eval.json's WER, sort, filter, play a
 clip the browser fetched as WAV, align its hypotheses, and list what changed against the experiment. Then
 the page-ready time and the server's memory, for the demo's test set and for 5,000 fabricated clips.
@@ -41,7 +41,7 @@ def repo(tmp_path_factory) -> Path:
     run(repo, sys.executable, "-m", "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
-    run(repo, sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", "no-lm", "-S", "lm.order=0")
+    run(repo, sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", "no-lm", "-S", "ngram.order=0")
     return repo
 
 

@@ -77,7 +77,7 @@ MANDARIN = ["今天天气很好", "我们去公园", "他是老师"]
 
 
 @pytest.mark.parametrize(("order", "target", "text", "why"), [
-    (0, "words", None, "lm.order is 0"),
+    (0, "words", None, "ngram.order is 0"),
     (4, "phones", None, "the target is phones"),
     (4, "words", None, "the training transcripts are written without spaces"),
 ])
@@ -87,7 +87,7 @@ def test_no_word_lm_and_why(order, target, text, why):
 
 def test_a_word_lm_for_spaced_text_or_a_segmented_text_given():
     assert ngram.why_none(4, Target("words"), ["a cat sat", "the dog"], None) is None
-    assert ngram.why_none(4, Target("words"), MANDARIN, "segmented.txt") is None  # the user's words: lm.text
+    assert ngram.why_none(4, Target("words"), MANDARIN, "segmented.txt") is None  # the user's words: ngram.text
 
 
 def test_lm_text_is_normalized_as_the_transcripts_are(tmp_path, defaults):

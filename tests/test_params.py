@@ -160,14 +160,14 @@ def test_unknown_timit_key_is_rejected_by_dotted_name():
 @pytest.mark.parametrize("order", [1, 7, 9, -1])
 def test_an_lm_order_kenlm_cannot_read_is_named(order):
     with pytest.raises(UserError) as error:
-        params.parse(repo_params(lm={"order": order}))
-    assert str(error.value) == (f"params: lm.order: 0 (no LM) or 2 to 6 (KenLM reads neither a unigram-only model "
+        params.parse(repo_params(ngram={"order": order}))
+    assert str(error.value) == (f"params: ngram.order: 0 (no LM) or 2 to 6 (KenLM reads neither a unigram-only model "
                                 f"nor one above order 6) (got {order})")
 
 
 @pytest.mark.parametrize("order", [0, 2, 6])
 def test_lm_orders_kenlm_reads_are_accepted(order):
-    assert params.parse(repo_params(lm={"order": order})).lm.order == order
+    assert params.parse(repo_params(ngram={"order": order})).ngram.order == order
 
 
 def with_scratch(**fields) -> dict:

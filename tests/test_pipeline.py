@@ -304,6 +304,36 @@ def test_training_again_gives_the_same_bytes_whatever_the_workers(repo, first_ru
     assert result_bytes(repo) == before
 
 
+
+def test_augmentation_retrains_and_a_noise_folder_listed_in_train_deps_reruns_it_when_it_changes(repo, first_run):
+    import numpy as np
+    import soundfile as sf
+
+    settled(repo)
+    weights = (repo / "models/ctc/model.safetensors").read_bytes()
+    set_params(repo, {"augment": {"speed": {"enabled": True}, "noise": {"enabled": True}}})
+    assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "tune", "evaluate"]
+    assert (repo / "models/ctc/model.safetensors").read_bytes() != weights
+    # a folder of noise recordings, added to train's deps as docs/experiments.md says
+    pipeline = (repo / "dvc.yaml").read_text()
+    try:
+        (repo / "noise").mkdir()
+        sf.write(repo / "noise/hum.wav", 0.1 * np.sin(np.arange(8000) / 8000 * 2 * np.pi * 50), 8000)
+        stages = yaml.safe_load(pipeline)
+        stages["stages"]["train"]["deps"].append("noise")
+        (repo / "dvc.yaml").write_text(yaml.safe_dump(stages, sort_keys=False))
+        set_params(repo, {"augment": {"noise": {"sources": ["files"], "folder": "noise"}}})
+        done = run(repo, sys.executable, "-m", "dvc", "repro")
+        assert stages_run(done.stdout) == ["train", "tune", "evaluate"] and "warning" not in done.stderr
+        sf.write(repo / "noise/hum.wav", 0.1 * np.sin(np.arange(8000) / 8000 * 2 * np.pi * 60), 8000)
+        assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["train", "tune", "evaluate"]
+        (repo / "dvc.yaml").write_text(pipeline)  # not listed: train says so
+        done = run(repo, sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train")
+        assert "augment.noise.folder (noise) is not among train's deps in dvc.yaml" in done.stderr
+    finally:
+        (repo / "dvc.yaml").write_text(pipeline)
+        shutil.rmtree(repo / "noise", ignore_errors=True)
+
 def data_bytes(repo: Path) -> dict[str, str]:
     return {str(p.relative_to(repo)): hashlib.md5(p.read_bytes()).hexdigest()
             for folder in ("data/raw", "data/encoded") for p in sorted((repo / folder).rglob("*")) if p.is_file()}
@@ -337,9 +367,9 @@ def test_changing_a_train_param_reruns_only_what_follows_train(repo, first_run):
 
 def test_going_back_to_earlier_params_restores_outputs_from_the_run_cache(repo, first_run):
     settled(repo)
-    set_params(repo, {"lm": {"order": 3}})
+    set_params(repo, {"ngram": {"order": 3}})
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["lm", "tune", "evaluate"]
-    set_params(repo, {"lm": {"order": 4}})
+    set_params(repo, {"ngram": {"order": 4}})
     back = run(repo, sys.executable, "-m", "dvc", "repro").stdout
     assert stages_run(back) == []  # nothing recomputed ...
     for stage in ("lm", "tune", "evaluate"):
@@ -382,7 +412,7 @@ def test_a_clone_pulls_from_a_remote_and_has_nothing_to_rebuild(repo, first_run,
 
 def test_lm_order_zero_decodes_greedily_without_retraining(repo, first_run):
     settled(repo)
-    set_params(repo, {"lm": {"order": 0}})
+    set_params(repo, {"ngram": {"order": 0}})
     assert stages_run(run(repo, sys.executable, "-m", "dvc", "repro").stdout) == ["lm", "tune", "evaluate"]
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     assert evaluation["decoding"] == "greedy" and "ngram" not in evaluation and evaluation["wer"] == evaluation["greedy"]["wer"]

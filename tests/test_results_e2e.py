@@ -138,7 +138,7 @@ def cells(line: str) -> list[str]:
 
 
 def test_exp_show_as_documented_fits_120_columns_with_the_changed_params_and_the_rates(repo):
-    dvc(repo, "exp", "run", "--temp", "-n", "variant", "-S", "train.epochs=2", "-S", "lm.order=3")
+    dvc(repo, "exp", "run", "--temp", "-n", "variant", "-S", "train.epochs=2", "-S", "ngram.order=3")
     command = documented("experiments.md", "dvc exp show --only-changed --no-pager --drop")
     assert command[:3] == ["dvc", "exp", "show"] and "--drop" in command
     # the pattern keeps the params by the sections of params.yaml: every one of them
@@ -150,7 +150,7 @@ def test_exp_show_as_documented_fits_120_columns_with_the_changed_params_and_the
     table = run(repo, "env", "COLUMNS=120", sys.executable, "-m", *command).stdout  # a 120-column terminal
     lines = [line.rstrip() for line in table.splitlines() if line.strip()]
     assert max(len(line) for line in lines) <= 120 and "…" not in table, table
-    assert cells(lines[1]) == ["Experiment", "Created", "wer", "cer", "train.epochs", "lm.order"], table
+    assert cells(lines[1]) == ["Experiment", "Created", "wer", "cer", "train.epochs", "ngram.order"], table
     [row] = [cells(line) for line in lines if "[variant]" in line]
     shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)
     [variant] = [e for c in shown for e in c.get("experiments") or [] if e.get("name") == "variant"]

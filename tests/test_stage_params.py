@@ -344,7 +344,7 @@ FAKE_STAGE = """
     from ctc_asr.use import dumped
 
     def helper(cfg):
-        return {name: getattr(cfg, name).model_dump() for name in ("filter", "lm")}
+        return {name: getattr(cfg, name).model_dump() for name in ("filter", "ngram")}
 
     def main():
         cfg, follow = params.load(), "--follow" in sys.argv
@@ -366,5 +366,5 @@ def test_the_walk_finds_each_way_a_key_is_read(tmp_path):
     reads = Reads(Library(tmp_path)).script(tmp_path / "stage.py")
     expected = ({"data.hub.name", "data.timit.test_set", "evaluate.license", "train.seed", "decode.beam_width",
                  "model.scratch", "target"}
-                | leaves(("filter",)) | leaves(("lm",)) | leaves(("normalize",)) | leaves(("encode",)))
+                | leaves(("filter",)) | leaves(("ngram",)) | leaves(("normalize",)) | leaves(("encode",)))
     assert reads == expected

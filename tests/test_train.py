@@ -147,11 +147,12 @@ def test_a_padded_training_batch_gives_each_clip_its_own_loss(tiny_config, token
     assert together.detach().item() == pytest.approx(torch.stack(alone).detach().mean().item(), abs=1e-5)
 
 
-def tiny_fit(tmp_path, network, corpus, tokenizer, **changes) -> dict:
+def tiny_fit(tmp_path, network, corpus, tokenizer, augment=None, **changes) -> dict:
     processor = model.processor(tokenizer, network.config, 16000)
     params = cfg(**{"epochs": 2, "batch_seconds": 1.0, "learning_rate": 5e-3, "warmup_steps": 1, "log_every": 1,
                     "eval_every": 100, "workers": 0, **changes})
-    return fit(network, corpus, corpus.rows("train"), DevMonitor(corpus, corpus.rows("test"), processor), params)
+    return fit(network, corpus, corpus.rows("train"), DevMonitor(corpus, corpus.rows("test"), processor), params,
+               augment=augment)
 
 
 def test_a_step_with_a_non_finite_gradient_is_skipped_and_counted(tmp_path, tiny_config, tokenizer, make_store):
@@ -232,3 +233,58 @@ def test_feature_files_of_dead_runs_are_removed_and_a_live_runs_kept(tmp_path, m
         (tmp_path / f"ctc_asr-features-{pid}-x").mkdir()
     feature_cache.remove_dead_runs_files()
     assert [p.name for p in tmp_path.iterdir()] == [f"ctc_asr-features-{os.getpid()}-x"]
+
+
+def every_kind(augment, probability: float):
+    """params.yaml's augment section with every kind on, for `probability` of the clips."""
+    from ctc_asr.training.augment import KINDS
+
+    return augment.replace(**{kind: getattr(augment, kind).replace(enabled=True, probability=probability).model_dump()
+                              for kind in KINDS})
+
+
+def trained(tmp_path, tiny_config, tokenizer, corpus, augment, **changes):
+    network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group"}, {"ctc_zero_infinity": True},
+                          tokenizer, seed=0)
+    summary = tiny_fit(tmp_path, network, corpus, tokenizer, augment, **{"epochs": 4, "batch_seconds": 0.6, **changes})
+    return summary, network.state_dict()
+
+
+def test_augmentation_off_trains_the_weights_of_a_run_without_it(tmp_path, tiny_config, tokenizer, tiny_corpus, defaults):
+    (plain, plain_weights), (off, off_weights) = (trained(tmp_path, tiny_config, tokenizer, tiny_corpus, augment)
+                                                  for augment in (None, defaults.augment))
+    assert off["steps"] == plain["steps"] and off["final_loss"] == plain["final_loss"]
+    for name, value in plain_weights.items():
+        assert torch.equal(off_weights[name], value), name
+
+
+def test_augmented_training_is_the_same_for_any_worker_count(tmp_path, tiny_config, tokenizer, tiny_corpus, defaults):
+    augment = every_kind(defaults.augment, 0.6)
+    (one, one_weights), (two, two_weights) = (trained(tmp_path, tiny_config, tokenizer, tiny_corpus, augment, workers=w)
+                                              for w in (0, 2))
+    _, plain_weights = trained(tmp_path, tiny_config, tokenizer, tiny_corpus, None)
+    assert one["steps"] == two["steps"] and math.isfinite(one["final_loss"]) and one["final_loss"] == two["final_loss"]
+    for name, value in one_weights.items():
+        assert torch.equal(two_weights[name], value), name
+    assert not all(torch.equal(plain_weights[name], value) for name, value in one_weights.items())  # it did augment
+
+
+def test_slower_speeds_plan_smaller_batches(tmp_path, tiny_config, tokenizer, tiny_corpus, defaults):
+    # 0.5 s clips, 1.1 s batches: two clips a batch as stored, one when either may be slowed to 0.56 s
+    slowed = defaults.augment.replace(speed=defaults.augment.speed.replace(enabled=True, factors=[0.9]).model_dump())
+    steps = [trained(tmp_path, tiny_config, tokenizer, tiny_corpus, augment, batch_seconds=1.1)[0]["steps"]
+             for augment in (None, slowed)]
+    assert steps == [4, 8]
+
+
+def test_a_frozen_encoder_with_augmentation_computes_its_features_each_step(
+        tmp_path, tiny_config, tokenizer, tiny_corpus, defaults, monkeypatch):
+    from ctc_asr.training import feature_cache
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("augmented clips differ each epoch: no features may be cached")
+
+    monkeypatch.setattr(feature_cache.FeatureCache, "compute", refuse)
+    summary, _ = trained(tmp_path, tiny_config, tokenizer, tiny_corpus, every_kind(defaults.augment, 0.5),
+                         freeze_feature_encoder=True)
+    assert math.isfinite(summary["final_loss"]) and summary["timing"]["feature_cache_seconds"] == 0

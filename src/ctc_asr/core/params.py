@@ -33,6 +33,9 @@ class SyntheticParams(Section):
     words_per_minute: tuple[int, int]
     pitch: tuple[int, int]
     jitter: float = Field(ge=0, le=0.5)
+    engines: dict[Literal["festival", "flite"], list[str]]
+    engine_speakers: int = Field(ge=0)
+    unseen: dict[Literal["festival", "flite"], list[str]]
     seed: int
 
     @model_validator(mode="after")
@@ -41,6 +44,11 @@ class SyntheticParams(Section):
             low, high = getattr(self, name)
             if low > high:
                 raise ValueError(f"{name}: [{low}, {high}] is not a range (low > high)")
+        if self.engine_speakers and not any(self.engines.values()):
+            raise ValueError("engine_speakers: no voices in engines to draw them from")
+        heard = set(self.engines) & {engine for engine, voices in self.unseen.items() if voices}
+        if heard:
+            raise ValueError(f"unseen: {', '.join(sorted(heard))} also speaks in training (engines): not unseen")
         return self
 
 
@@ -172,7 +180,7 @@ class FilterParams(Section):
 LM_ORDERS = (0, 2, 3, 4, 5, 6)
 
 
-class LmParams(Section):
+class NgramParams(Section):
     order: int
     text: str | None
 
@@ -275,6 +283,88 @@ class TrainParams(Section):
     checkpoint_every: int = Field(ge=0)
 
 
+PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveRange = tuple[PositiveFloat, PositiveFloat]
+
+
+class AugmentKind(Section):
+    """One kind of waveform augmentation: when `enabled`, applied to a training clip with `probability`.
+    Every field that is a pair is a [low, high] range a value is drawn from."""
+
+    enabled: bool
+    probability: Probability
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for name, value in self:
+            if isinstance(value, tuple) and len(value) == 2 and value[0] > value[1]:
+                raise ValueError(f"{name}: [{value[0]}, {value[1]}] is not a range (low > high)")
+        return self
+
+
+class SpeedParams(AugmentKind):
+    factors: list[PositiveFloat] = Field(min_length=1)
+    continuous: bool
+
+
+class ReverbParams(AugmentKind):
+    rt60: PositiveRange
+    room_metres: tuple[Annotated[float, Field(ge=1)], Annotated[float, Field(ge=1)]]
+    rooms: int = Field(ge=1)
+    folder: str | None
+
+
+class NoiseParams(AugmentKind):
+    snr_db: tuple[float, float]
+    sources: list[Literal["white", "pink", "brown", "babble", "files"]] = Field(min_length=1)
+    folder: str | None
+    babble_speakers: tuple[Positive, Positive]
+
+    @model_validator(mode="after")
+    def _files_have_a_folder(self):
+        if "files" in self.sources and self.folder is None:
+            raise ValueError("sources: files needs folder, the folder of noise recordings")
+        if self.folder is not None and "files" not in self.sources:
+            raise ValueError(f"folder: {self.folder} is named but sources lack files: its recordings would go unused")
+        return self
+
+
+class GainParams(AugmentKind):
+    db: tuple[float, float]
+
+
+class ClippingParams(AugmentKind):
+    share: tuple[Annotated[float, Field(gt=0, lt=1)], Annotated[float, Field(gt=0, lt=1)]]
+
+
+class BandParams(AugmentKind):
+    low_hz: PositiveRange
+    high_hz: PositiveRange
+
+    @model_validator(mode="after")
+    def _low_below_high(self):
+        if self.low_hz[1] >= self.high_hz[0]:
+            raise ValueError(f"low_hz {list(self.low_hz)} must lie below high_hz {list(self.high_hz)}")
+        return self
+
+
+class CodecParams(AugmentKind):
+    formats: list[Literal["mp3", "opus"]] = Field(min_length=1)
+    kbps: PositiveRange
+
+
+class AugmentParams(Section):
+    """Waveform augmentation of training clips, kind by kind, in the order applied (training/augment.py)."""
+
+    speed: SpeedParams
+    reverb: ReverbParams
+    noise: NoiseParams
+    gain: GainParams
+    clipping: ClippingParams
+    band: BandParams
+    codec: CodecParams
+
+
 class EvaluateParams(Section):
     batch_size: int = Field(ge=1)
     duration_buckets: list[float]
@@ -301,11 +391,12 @@ class Params(Section):
     target: Literal["words", "phones"]
     data: DataParams
     normalize: NormalizeParams
-    lm: LmParams
+    ngram: NgramParams
     encode: EncodeParams
     filter: FilterParams
     model: ModelParams
     train: TrainParams
+    augment: AugmentParams
     decode: DecodeParams
     evaluate: EvaluateParams
     gate: GateParams

@@ -7,7 +7,8 @@ streams from one seed instead.
 
 import numpy as np
 
-PURPOSES = ("weights", "dropout", "masks", "batches", "held_out", "loader")
+# Appended, never reordered: a purpose's stream is keyed by its place here.
+PURPOSES = ("weights", "dropout", "masks", "batches", "held_out", "loader", "augment", "rooms")
 
 
 def stream(seed: int, purpose: str, *keys: int) -> int:

@@ -52,7 +52,7 @@ def _quiet_kenlm() -> Iterator[None]:
 
 
 def has_lm(lm_dir: Path) -> bool:
-    """Whether the lm stage wrote a model into `lm_dir` (it writes none when lm.order is 0)."""
+    """Whether the lm stage wrote a model into `lm_dir` (it writes none when ngram.order is 0)."""
     return (Path(lm_dir) / ARPA).is_file()
 
 

@@ -120,13 +120,13 @@ def write_arpa(model: NGramModel, path: Path) -> None:
 
 def why_none(order: int, target: Target, train_texts: Iterable[str], text: str | None) -> str | None:
     """Why no word LM is built (decoding stays greedy), or None: `train_texts` are the training transcripts,
-    `text` is lm.text."""
+    `text` is ngram.text."""
     if order == 0:
-        return "lm.order is 0"
+        return "ngram.order is 0"
     if not target.has_word_lm:
         return f"the target is {target.kind}"
     if text is None and written_without_spaces(train_texts):
-        return "the training transcripts are written without spaces (no words to count; lm.text can give a segmented text)"
+        return "the training transcripts are written without spaces (no words to count; ngram.text can give a segmented text)"
     return None
 
 
@@ -134,7 +134,7 @@ def text_file_sentences(path: str | Path, normalize: Callable[[str], str]) -> It
     """The word lists of a UTF-8 file with one sentence a line, normalized as transcripts are (`normalize`)."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"lm.text: {path} is not a file")
+        raise UserError(f"ngram.text: {path} is not a file")
     with path.open(encoding="utf-8") as lines:
         for line in lines:
             words = normalize(line).split()

@@ -97,11 +97,11 @@ def model_card(cfg: Params, encoded: Store, report: Report, tuned, trained, lm, 
     decoder = None
     if tuned.ngram:
         results |= {f"dev WER, {name}": getattr(tuned, f"dev_{name}").wer for name in ("greedy", "ngram")}
-        decoder = {"order": cfg.lm.order, "text": cfg.lm.text or "training transcripts only",
+        decoder = {"order": cfg.ngram.order, "text": cfg.ngram.text or "training transcripts only",
                    "sentences": lm.sentences, "words": lm.words, "vocabulary": lm.vocabulary,
                    "alpha (LM weight)": tuned.alpha, "beta (word bonus)": tuned.beta, "beam width": cfg.decode.beam_width}
     pretrained = None if cfg.model.pretrained == SCRATCH else cfg.model.pretrained
     metadata = card.card_data(cfg.data, pretrained, cfg.evaluate.license, report.side_by_side,
                               card.language_of(cfg.data, cfg.normalize.language))
-    settings = {name: getattr(cfg, name).model_dump() for name in ("model", "train", "filter")}
+    settings = {name: getattr(cfg, name).model_dump() for name in ("model", "train", "augment", "filter")}
     return card.model_card(metadata, path, corpus, results, report.rates[0], decoder, settings)

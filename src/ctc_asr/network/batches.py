@@ -64,8 +64,13 @@ def label_batch(labels: list[np.ndarray]) -> dict[str, torch.Tensor]:
 
 
 def audio_batch(store: Store, rows: np.ndarray, config: Wav2Vec2Config, multiple: int = 1) -> dict[str, torch.Tensor]:
+    """`clip_batch` of the store's `rows`."""
+    return clip_batch([store.audio(i) for i in rows], config, multiple)
+
+
+def clip_batch(clips: list[np.ndarray], config: Wav2Vec2Config, multiple: int = 1) -> dict[str, torch.Tensor]:
     """`input_values` (see `pad`), `samples` (each clip's count) and the frames they give (see `frame_batch`)."""
-    batch = pad([store.audio(i) for i in rows], multiple)
+    batch = pad(clips, multiple)
     samples = batch.pop("attention_mask").sum(-1)
     width = int(output_frames(config, batch["input_values"].shape[1]))
     return {**batch, "samples": samples, **frame_batch(output_frames(config, samples.numpy()), width)}

@@ -22,3 +22,13 @@ def output_frames(config: Wav2Vec2Config, samples, layers: int | None = None):
 def samples_per_frame(config: Wav2Vec2Config) -> int:
     """The conv stack's total stride: 320 samples (20 ms at 16 kHz) for every wav2vec2 checkpoint."""
     return int(np.prod(config.conv_stride))
+
+
+def samples_for_frames(config: Wav2Vec2Config, frames: int) -> int:
+    """The fewest samples that give `frames` output frames (0 for none): `output_frames` inverted."""
+    if frames <= 0:
+        return 0
+    samples = int(frames)
+    for kernel, stride in reversed(list(zip(config.conv_kernel, config.conv_stride))):
+        samples = (samples - 1) * stride + kernel
+    return samples

@@ -8,8 +8,9 @@ from transformers import Wav2Vec2Config
 
 from ctc_asr.core.seeds import stream
 from ctc_asr.data.store import Store
-from ctc_asr.network.batches import audio_batch, label_batch
+from ctc_asr.network.batches import clip_batch, label_batch
 from ctc_asr.training import spec_augment
+from ctc_asr.training.augment import Augmenter
 from ctc_asr.training.distributed import Ranks, shard
 from ctc_asr.training.feature_cache import FeatureCache
 
@@ -20,9 +21,11 @@ class PlannedBatches(torch.utils.data.Dataset):
 
     `plan[k]` holds positions in `rows` (the store rows trained on). A batch has audio, or the
     clips' conv features when there is a `cache` (computed for `rows`), their labels, and the
-    SpecAugment masks of step `first_step + k` (spec_augment.py). Widths are rounded up to a
-    multiple of `multiple` samples: with few distinct batch shapes, cuDNN and torch.compile
-    reuse what they worked out for a shape (exact padding keeps the results the same).
+    SpecAugment masks of step `first_step + k` (spec_augment.py); with an `augmenter` (never
+    with a cache), the clips as it changed them, drawn from the step's own stream (augment.py).
+    Widths are rounded up to a multiple of `multiple` samples: with few distinct batch shapes,
+    cuDNN and torch.compile reuse what they worked out for a shape (exact padding keeps the
+    results the same).
     """
 
     store: Store
@@ -34,6 +37,7 @@ class PlannedBatches(torch.utils.data.Dataset):
     seed: int = 0
     first_step: int = 0
     cache: FeatureCache | None = None
+    augmenter: Augmenter | None = None
 
     def __len__(self) -> int:
         return len(self.plan)
@@ -41,18 +45,25 @@ class PlannedBatches(torch.utils.data.Dataset):
     def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
         positions, share = shard(self.plan[k], self.ranks)
         rows = self.rows[positions]
-        batch = self.cache.batch(positions) if self.cache else audio_batch(self.store, rows, self.config, self.multiple)
+        step = self.first_step + k
+        batch = self.cache.batch(positions) if self.cache else clip_batch(self.clips(rows, step), self.config, self.multiple)
         batch.update(label_batch([self.store.labels(i) for i in rows]))
-        masks_seed = stream(self.seed, "masks", self.first_step + k, self.ranks.rank)
+        masks_seed = stream(self.seed, "masks", step, self.ranks.rank)
         batch.update(spec_augment.draw(self.config, batch["frame_lengths"].numpy(), batch["frame_mask"].shape[1],
                                        masks_seed))
         return {**batch, "share": torch.tensor(share)}
+
+    def clips(self, rows: np.ndarray, step: int) -> list[np.ndarray]:
+        """The clips of store rows `rows`: as stored, or augmented with the draws of `step`."""
+        if self.augmenter is None:
+            return [self.store.audio(i) for i in rows]
+        return self.augmenter.batch(rows, stream(self.seed, "augment", step, self.ranks.rank))
 
 
 def loader(batches: PlannedBatches, workers: int, pin_memory: bool, seed: int) -> torch.utils.data.DataLoader:
     """Batches in plan order, built `workers` processes ahead of the training loop.
 
-    A batch's random draws (its SpecAugment masks) come from a seed of its own, so the batches
+    A batch's random draws (its SpecAugment masks, its augmentation) come from a seed of its own, so the batches
     are the same for any number of workers; the workers' own generators are seeded from `seed` all the same."""
     return torch.utils.data.DataLoader(
         batches, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin_memory,

@@ -18,7 +18,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from transformers import Wav2Vec2ForCTC, Wav2Vec2Processor, get_linear_schedule_with_warmup
 
-from ctc_asr.core.params import ModelParams, TrainParams
+from ctc_asr.core.params import AugmentParams, ModelParams, TrainParams
 from ctc_asr.core.seeds import stream
 from ctc_asr.data.store import Store
 from ctc_asr.decoding.inference import greedy_texts
@@ -27,6 +27,7 @@ from ctc_asr.network.batches import length_batches
 from ctc_asr.network.exact_group_norm import clip_wise_group_norm
 from ctc_asr.network.model import device as model_device
 from ctc_asr.training import distributed, precision
+from ctc_asr.training.augment import Augmenter, planned_lengths
 from ctc_asr.training.checkpoint import Checkpoints, fingerprint, random_state, restore_random_state
 from ctc_asr.training.ctc_loss import HOST_KEYS, TrainingLoss
 from ctc_asr.training.feature_cache import FeatureCache
@@ -48,11 +49,12 @@ def dev_rows(store: Store, count: int, seed: int) -> np.ndarray:
 
 
 def run_key(model: ModelParams, train: TrainParams, vocab_text: str, store: Store, train_rows: np.ndarray,
-            eval_rows: np.ndarray) -> str:
+            eval_rows: np.ndarray, augment: AugmentParams | None = None) -> str:
     """The fingerprint of everything a run computes from: a checkpoint resumes only under the same key."""
     ids = store.index["id"]
     return fingerprint(
         model=model.model_dump(), train=train.model_dump(exclude=RUNTIME_KNOBS), vocab=vocab_text,
+        augment=augment.model_dump() if augment else None,
         train_ids=ids.iloc[train_rows].tolist(), eval_ids=ids.iloc[eval_rows].tolist(),
         lengths=store.index["audio_length"].iloc[train_rows].tolist(),
     )
@@ -216,8 +218,10 @@ class Trainer:
 
 
 def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, dev_monitor: DevMonitor | None,
-        cfg: TrainParams, history: History | None = None, checkpoints: Checkpoints | None = None) -> dict:
-    """Train in place; log loss and learning rate every `log_every` steps, WER every `eval_every`.
+        cfg: TrainParams, history: History | None = None, checkpoints: Checkpoints | None = None,
+        augment: AugmentParams | None = None) -> dict:
+    """Train in place; log loss and learning rate every `log_every` steps, WER every `eval_every`;
+    the training clips augmented as `augment` says (augment.py; None or every kind off: as stored).
 
     Under torchrun only the lead process (`Ranks.main`) evaluates and reads and writes
     history and checkpoints: pass dev_monitor, history and checkpoints there (others may
@@ -229,7 +233,7 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, dev_monitor
     torch.manual_seed(stream(cfg.seed, "dropout"))
     prepare(model, cfg, device)
     lengths = store.index["audio_length"].to_numpy()[train_rows]
-    plan = plan_epochs(lengths, cfg, store.sample_rate)
+    plan = plan_epochs(planned_lengths(augment, lengths), cfg, store.sample_rate)
     trainer = Trainer(model, cfg, len(plan), device)
     run = resume(trainer, checkpoints, ranks)
     if history and run.step:
@@ -238,12 +242,13 @@ def fit(model: Wav2Vec2ForCTC, store: Store, train_rows: np.ndarray, dev_monitor
     window = Window(device, run.window)
     started = time.perf_counter() - run.seconds  # the features' one-time cost counts in the run's time
     cache_seconds = 0.0
-    if cfg.freeze_feature_encoder:
+    augmenter = Augmenter.of(augment, store, train_rows, model.config, cfg.seed)  # simulated rooms count in the time
+    if cfg.freeze_feature_encoder and not augmenter:  # an augmented clip differs each time: no features to keep
         begun = time.perf_counter()
         trainer.cache = FeatureCache.compute(model, store, train_rows, trainer.dtype, multiple, progress=ranks.main)
         cache_seconds = time.perf_counter() - begun
     batches = PlannedBatches(store, train_rows, [rows for _, rows in plan[run.step:]], model.config, ranks, multiple,
-                             cfg.seed, run.step, trainer.cache)
+                             cfg.seed, run.step, trainer.cache, augmenter)
     progress = tqdm(loader(batches, cfg.workers, device.type == "cuda", cfg.seed), desc="train", unit="step",
                     initial=run.step, total=len(plan), disable=not ranks.main)
     for step, batch in enumerate(progress, start=run.step + 1):

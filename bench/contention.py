@@ -1,0 +1,99 @@
+"""Training speed alone and beside busy processes, for each OpenMP wait policy: does sharing the cores cost
+more than the cores' share?
+
+    python bench/contention.py                                  # 0, 1 and 2 busy loops; every policy
+    python bench/contention.py --epochs 0.25 --competitors 0 1  # shorter
+    python bench/contention.py --policies spin passive          # two policies only
+
+Run `dvc repro filter` first: each run trains params.yaml's model for `--epochs` on the encoded corpus
+in a fresh process (OpenMP reads its settings once, at start) and reports its own steps per second;
+the busy loops (one process each, pure Python spinning) are started before it and stopped after it,
+by this script. PyTorch's CPU threads are OpenMP's: between parallel regions a waiting thread spins
+(`spin`: OMP_WAIT_POLICY=active) or sleeps at once (`passive`); `default` is libgomp's own choice
+(spin for a while, then sleep), `bounded` a short spin (GOMP_SPINCOUNT). Spinning wastes the core a
+descheduled partner thread needs, at every one of a step's thousands of small regions.
+Prints, per policy, the steps/s with each number of busy loops and their share of the speed alone;
+with C busy loops on N cores a fair share is N / (N + C) of the cores, so 50 % for one loop on two.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+POLICIES = {
+    "default": {},
+    "spin": {"OMP_WAIT_POLICY": "ACTIVE"},
+    "bounded": {"GOMP_SPINCOUNT": "10000"},
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
+}
+CLEARED = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+
+def child(epochs: float) -> None:
+    """One training run in this process: prints its steps and seconds as JSON."""
+    from ctc_asr.core import layout, params, tables
+    from ctc_asr.data.store import Store
+    from ctc_asr.data.target import Target
+    from ctc_asr.network import model
+    from ctc_asr.training.loop import fit, kept_rows
+
+    cfg, store = params.load(), Store(layout.ENCODED)
+    rows = kept_rows(store, tables.read(layout.DECISIONS))
+    tokenizer = Target.of(cfg.target, cfg.data.source).tokenizer(layout.VOCAB)
+    network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
+    summary = fit(network, store, rows, None, cfg.train.replace(epochs=epochs, checkpoint_every=0))
+    print(json.dumps({"steps": summary["steps"], "seconds": summary["timing"]["train_seconds"],
+                      "final_loss": summary["final_loss"]}))
+
+
+def busy_loops(count: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def timed_run(policy: str, competitors: int, epochs: float) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED} | POLICIES[policy]
+    loops = busy_loops(competitors)
+    try:
+        time.sleep(0.5)  # the loops are running before the training starts
+        done = subprocess.run([sys.executable, __file__, "--child", "--epochs", str(epochs)], env=env,
+                              capture_output=True, text=True, check=True)
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result | {"steps_per_second": result["steps"] / result["seconds"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=float, default=0.5, help="training per run (default: 0.5 epoch)")
+    parser.add_argument("--competitors", type=int, nargs="+", default=[0, 1, 2], help="busy loops beside (default: 0 1 2)")
+    parser.add_argument("--policies", nargs="+", choices=list(POLICIES), default=list(POLICIES))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.epochs)
+    cores = len(os.sched_getaffinity(0))
+    print(f"{cores} cores; {args.epochs} epoch per run; torch threads: one per core (torch's default)", flush=True)
+    losses = set()
+    for policy in args.policies:
+        alone = None
+        for competitors in args.competitors:
+            run = timed_run(policy, competitors, args.epochs)
+            losses.add(run["final_loss"])
+            alone = alone or (run["steps_per_second"] if competitors == 0 else None)
+            share = f"{run['steps_per_second'] / alone:6.0%}" if alone else "   n/a"
+            fair = cores / (cores + competitors)
+            print(f"{policy:8s} beside {competitors} busy: {run['steps']} steps in {run['seconds']:6.1f} s, "
+                  f"{run['steps_per_second']:5.2f} steps/s, {share} of alone (fair share {fair:.0%})", flush=True)
+    print(f"final losses: {sorted(losses)} (one value: every policy trained the same weights)")
+    print(f"reproduce with: python {' '.join(Path(sys.argv[0]).as_posix().split()[:1] + sys.argv[1:])}")
+
+
+if __name__ == "__main__":
+    main()
