@@ -36,7 +36,7 @@ def one_run(cfg: params.Params, store: Store, train_rows, tokenizer, seed: int, 
     summary = fit(network, store, train_rows, None, train)
     test = store.rows("test")
     hypotheses = greedy_texts(network, model.processor(tokenizer, network.config, store.sample_rate),
-                              [store.audio(i) for i in test], cfg.evaluate.batch_size)
+                              [store.audio(i) for i in test], cfg.decode.batch_size)
     totals, _ = score(store.index["text"].to_numpy()[test].tolist(), hypotheses)
     return {"seed": seed, "wer": totals["wer"], "cer": totals["cer"], "final_loss": summary["final_loss"],
             "steps": summary["steps"], "seconds": round(time.perf_counter() - started)}

@@ -28,8 +28,8 @@ def main() -> None:
     with replacing(layout.ASR) as asr, replacing(layout.EVAL_DETAILS) as details:
         recogniser.assemble(layout.TRAINED, layout.LM, tuned.alpha, tuned.beta, cfg.decode.beam_width, asr)
         model = recogniser.load(asr)
-        test, decoded, timing = recogniser.transcribe_split(model, encoded, "test", cfg.evaluate.batch_size)
-        others = {split: recogniser.transcribe_split(model, encoded, split, cfg.evaluate.batch_size)[:2]
+        test, decoded, timing = recogniser.transcribe_split(model, encoded, "test", cfg.decode.batch_size)
+        others = {split: recogniser.transcribe_split(model, encoded, split, cfg.decode.batch_size)[:2]
                   for split in extra_tests(encoded.index["split"])}
         result = report.build(Target.of(cfg.target, cfg.data.source), test, decoded, cfg, train_texts,
                               model.processor.tokenizer.get_vocab(), others)

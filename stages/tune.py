@@ -26,7 +26,7 @@ def main() -> None:
     model = recogniser.load(layout.TRAINED, with_lm=False)
     encoded = Store(layout.ENCODED)
     rows = encoded.rows("dev")
-    scores = logits(model.network, [encoded.audio(i) for i in rows], cfg.evaluate.batch_size, progress=True)
+    scores = logits(model.network, [encoded.audio(i) for i in rows], cfg.decode.batch_size, progress=True)
     references = encoded.index["text"].iloc[rows].tolist()
     greedy, _ = score(references, [greedy_text(model.processor, s) for s in scores])
     decoder = beam.decoder(model.processor, layout.LM, alpha=0.0, beta=0.0)

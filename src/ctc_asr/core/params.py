@@ -193,6 +193,7 @@ class NgramParams(Section):
 
 
 class DecodeParams(Section):
+    batch_size: int = Field(ge=1)
     beam_width: int = Field(ge=1)
     alpha: list[float] = Field(min_length=1)
     beta: list[float] = Field(min_length=1)
@@ -366,7 +367,6 @@ class AugmentParams(Section):
 
 
 class EvaluateParams(Section):
-    batch_size: int = Field(ge=1)
     duration_buckets: list[float]
     group_by: list[str]
     top_errors: int = Field(ge=1)
