@@ -7,6 +7,7 @@ vocabulary lacks is scored as it is (the model cannot emit them: they count as e
 """
 
 import json
+from contextlib import closing
 from functools import partial
 
 from tqdm import tqdm
@@ -35,15 +36,16 @@ def main() -> None:
     # RAW / path: a path the manifest records as absolute (a file read where it is) stays as it is;
     # a segment (a row cut out of a long recording) is read alone
     paths = [layout.RAW / path for path in frame["path"]]
-    clips = ordered_map(decode, zip(paths, corpus.segments(frame)), worker_count(cfg.encode.workers))
-    rows = (row._asdict() for row in frame.itertuples(index=False))
-    settled = ((row, rejects.settle(row["id"], outcome))
-               for row, outcome in tqdm(zip(rows, clips), total=len(frame), desc="encode", unit="utt"))
     labels = partial(Target.of(cfg.target, cfg.data.source).encode, tokens=tokens)
-    # the store is built beside data/encoded and takes its place only when complete
-    with replacing(layout.ENCODED) as folder:
-        written = store.build(folder, cfg.encode.sample_rate, cfg.encode.dtype, settled, labels,
-                              [c for c in frame.columns if c not in DROP])
+    # the store is built beside data/encoded and takes its place only when complete; a clip that stops the
+    # stage stops the workers with it (closing), not at the interpreter's exit
+    with closing(ordered_map(decode, zip(paths, corpus.segments(frame)), worker_count(cfg.encode.workers))) as clips, \
+            replacing(layout.ENCODED) as folder:
+        rows = (row._asdict() for row in frame.itertuples(index=False))
+        with tqdm(zip(rows, clips), total=len(frame), desc="encode", unit="utt") as progress:  # closed before an error line
+            settled = ((row, rejects.settle(row["id"], outcome)) for row, outcome in progress)
+            written = store.build(folder, cfg.encode.sample_rate, cfg.encode.dtype, settled, labels,
+                                  [c for c in frame.columns if c not in DROP])
     note = rejects.save(REJECTS)
     write_json(METRICS, {"utterances": written, "rejected": rejects.counts()})
     print(f"encode: {written} utterances at {cfg.encode.sample_rate} Hz ({cfg.encode.dtype}) -> {layout.ENCODED}{note}")

@@ -131,12 +131,14 @@ def test_repro_runs_every_stage_in_order(first_run):
 
 def test_outputs_and_metrics(repo, first_run):
     raw = pd.read_csv(repo / "data/raw/manifest.tsv", sep="\t")
-    assert len(raw) == (3 + 1 + 2) * 3
+    assert len(raw[raw["split"] != "test_unseen"]) == (3 + 1 + 2) * 3
+    assert (raw["split"] == "test_unseen").sum() == 3 * 3  # Flite's three unseen voices, 3 test sentences each
     assert all((repo / "data/raw" / p).is_file() for p in raw["path"])
     for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
         assert set(raw.loc[raw.split == a, "speaker"]).isdisjoint(raw.loc[raw.split == b, "speaker"])
         assert set(raw.loc[raw.split == a, "text"]).isdisjoint(raw.loc[raw.split == b, "text"])
-    assert json.loads((repo / "metrics/download.json").read_text())["utterances"] == {"dev": 3, "test": 6, "train": 9}
+    downloaded = json.loads((repo / "metrics/download.json").read_text())
+    assert downloaded["utterances"] == {"dev": 3, "test": 6, "test_unseen": 9, "train": 9}
 
     transcripts = pd.read_csv(repo / "data/text/transcripts.tsv", sep="\t")
     assert (transcripts["text"] == transcripts["text"].str.lower()).all()
@@ -557,7 +559,7 @@ def test_a_stage_that_outlives_its_dvc_run_cannot_change_the_cache(repo, first_r
     hook.write_text(
         "import os, pathlib, time\n"
         "if os.environ.get('HOLD_ENCODE'):\n"
-        "    from ctc_asr import store\n"
+        "    from ctc_asr.data import store\n"
         "    close = store.Writer.close\n"
         "    def held(self):\n"
         f"        pathlib.Path({str(waiting)!r}).touch()\n"

@@ -32,9 +32,10 @@ def _keys(tree: dict, where: str = "") -> list[str]:
 
 def _merged(preset: Path, params_file: Path, overrides: dict | None) -> tuple[str, list[str]]:
     """params.yaml's text with the preset and `overrides` merged in, and the dotted keys they set."""
-    yaml = YAML()  # round-trip mode: comments and key order of params.yaml survive
-    yaml.width = 4096  # no re-wrapping of params.yaml's one-line lists
-    yaml.representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+    # round-trip mode: comments and key order of params.yaml survive; nulls written as `dvc exp run -S` writes
+    # them (nothing after the colon), so that a later variant's diff is its own lines
+    yaml = YAML()
+    yaml.width = 4096  # no re-wrapping of long lines
     for path in (preset, params_file):
         if not Path(path).is_file():
             raise UserError(f"{path}: no such params file")
