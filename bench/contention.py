@@ -1,19 +1,20 @@
 """Training speed alone and beside busy processes, for each OpenMP wait policy: does sharing the cores cost
-more than the cores' share?
+more than a fair share?
 
-    python bench/contention.py                                  # 0, 1 and 2 busy loops; every policy
-    python bench/contention.py --epochs 0.25 --competitors 0 1  # shorter
-    python bench/contention.py --policies spin passive          # two policies only
+    python bench/contention.py                                  # libgomp's default and passive; 0, 1, 2 busy loops
+    python bench/contention.py --policies libgomp spin bounded passive --epochs 0.25
+    python bench/contention.py --competitors 0 1                # one busy loop only
 
 Run `dvc repro filter` first: each run trains params.yaml's model for `--epochs` on the encoded corpus
 in a fresh process (OpenMP reads its settings once, at start) and reports its own steps per second;
 the busy loops (one process each, pure Python spinning) are started before it and stopped after it,
 by this script. PyTorch's CPU threads are OpenMP's: between parallel regions a waiting thread spins
-(`spin`: OMP_WAIT_POLICY=active) or sleeps at once (`passive`); `default` is libgomp's own choice
-(spin for a while, then sleep), `bounded` a short spin (GOMP_SPINCOUNT). Spinning wastes the core a
-descheduled partner thread needs, at every one of a step's thousands of small regions.
+(`spin`: OMP_WAIT_POLICY=active) or sleeps at once (`passive`: what ctc_asr sets unless you set either
+variable); `libgomp` is libgomp's own choice without either (spin 300,000 times, then sleep), `bounded`
+a short spin (GOMP_SPINCOUNT=10000). Spinning wastes the core a descheduled partner thread needs, at
+every one of a step's thousands of small regions.
 Prints, per policy, the steps/s with each number of busy loops and their share of the speed alone;
-with C busy loops on N cores a fair share is N / (N + C) of the cores, so 50 % for one loop on two.
+beside C busy processes a fair share is 1 / (1 + C): 50 % beside one, 33 % beside two.
 """
 
 import argparse
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 POLICIES = {
-    "default": {},
+    "libgomp": {"GOMP_SPINCOUNT": "300000"},  # libgomp's count when no policy is set; ctc_asr then sets none
     "spin": {"OMP_WAIT_POLICY": "ACTIVE"},
     "bounded": {"GOMP_SPINCOUNT": "10000"},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
@@ -73,7 +74,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=float, default=0.5, help="training per run (default: 0.5 epoch)")
     parser.add_argument("--competitors", type=int, nargs="+", default=[0, 1, 2], help="busy loops beside (default: 0 1 2)")
-    parser.add_argument("--policies", nargs="+", choices=list(POLICIES), default=list(POLICIES))
+    parser.add_argument("--policies", nargs="+", choices=list(POLICIES), default=["libgomp", "passive"],
+                        help="OpenMP wait policies to compare (default: libgomp passive)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -88,7 +90,7 @@ def main() -> None:
             losses.add(run["final_loss"])
             alone = alone or (run["steps_per_second"] if competitors == 0 else None)
             share = f"{run['steps_per_second'] / alone:6.0%}" if alone else "   n/a"
-            fair = cores / (cores + competitors)
+            fair = 1 / (1 + competitors)
             print(f"{policy:8s} beside {competitors} busy: {run['steps']} steps in {run['seconds']:6.1f} s, "
                   f"{run['steps_per_second']:5.2f} steps/s, {share} of alone (fair share {fair:.0%})", flush=True)
     print(f"final losses: {sorted(losses)} (one value: every policy trained the same weights)")

@@ -151,15 +151,17 @@ def prepare(model: Wav2Vec2ForCTC, cfg: TrainParams, device: torch.device) -> No
 
 
 def compile_regions(model: Wav2Vec2ForCTC) -> None:
-    """torch.compile every trainable part TrainingLoss runs but the conv encoder, each as one graph.
+    """torch.compile the feature projection and each transformer layer, each as one graph.
 
     Region by region, as PyTorch's regional compilation does for repeated blocks: a short
     warm-up, and LayerDrop's choice of layers stays a Python loop. fullgraph: a graph break is
     an error, not a silent fallback. The conv encoder stays eager: exact batching patches its first
     norm per batch (group_norm.py), and a frozen one is cached (feature_cache.py).
+    The positional conv stays eager too: dynamo specialises its time dimension whatever
+    `dynamic` says, so each padded width recompiled it until the recompile limit failed the run.
     """
     encoder = model.wav2vec2.encoder
-    for region in (model.wav2vec2.feature_projection, encoder.pos_conv_embed, *encoder.layers):
+    for region in (model.wav2vec2.feature_projection, *encoder.layers):
         region.compile(dynamic=True, fullgraph=True)
 
 
