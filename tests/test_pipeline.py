@@ -28,7 +28,8 @@ OWN_LETTERS = "àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ"
 SENTENCES = [f"Sentence {k} says {letter} aloud." for k, letter in enumerate(OWN_LETTERS)]
 TINY = {
     "data": {"synthetic": {"sentences": "sentences.txt", "test_sentences": 6, "dev_sentences": 3, "train_speakers": 3,
-                           "dev_speakers": 1, "test_speakers": 2, "utterances_per_speaker": 3}},
+                           "dev_speakers": 1, "test_speakers": 2, "utterances_per_speaker": 3,
+                           "engine_speakers": 0}},
     "model": {"scratch": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
                           "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}},
     "train": {"epochs": 2, "batch_seconds": 6, "warmup_steps": 1, "log_every": 1, "eval_every": 2, "eval_utterances": 3},
