@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import cpu_step
+
 POLICIES = {
     "libgomp": {"GOMP_SPINCOUNT": "300000"},  # libgomp's count when no policy is set; ctc_asr then sets none
     "spin": {"OMP_WAIT_POLICY": "ACTIVE"},
@@ -32,23 +34,6 @@ POLICIES = {
     "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
 }
 CLEARED = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
-
-
-def child(epochs: float) -> None:
-    """One training run in this process: prints its steps and seconds as JSON."""
-    from ctc_asr.core import layout, params, tables
-    from ctc_asr.data.store import Store
-    from ctc_asr.data.target import Target
-    from ctc_asr.network import model
-    from ctc_asr.training.loop import fit, kept_rows
-
-    cfg, store = params.load(), Store(layout.ENCODED)
-    rows = kept_rows(store, tables.read(layout.DECISIONS))
-    tokenizer = Target.of(cfg.target, cfg.data.source).tokenizer(layout.VOCAB)
-    network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=cfg.train.seed)
-    summary = fit(network, store, rows, None, cfg.train.replace(epochs=epochs, checkpoint_every=0))
-    print(json.dumps({"steps": summary["steps"], "seconds": summary["timing"]["train_seconds"],
-                      "final_loss": summary["final_loss"]}))
 
 
 def busy_loops(count: int) -> list[subprocess.Popen]:
@@ -79,7 +64,7 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.epochs)
+        return cpu_step.child(args.epochs, {})  # one training run, as cpu_step's
     cores = len(os.sched_getaffinity(0))
     print(f"{cores} cores; {args.epochs} epoch per run; torch threads: one per core (torch's default)", flush=True)
     losses = set()

@@ -24,6 +24,7 @@ VARIANTS = {"fp32": {"precision": "fp32"}, "bf16": {"precision": "bf16"}, "compi
 
 
 def child(epochs: float, changes: dict) -> None:
+    """One training run in this process, with `changes` to the train section: prints its steps and seconds as JSON."""
     from ctc_asr.core import layout, params, tables
     from ctc_asr.data.store import Store
     from ctc_asr.data.target import Target

@@ -80,7 +80,7 @@ def relative(paths: set[Path]) -> list[str]:
     return sorted(str(p.relative_to(PROJECT)) for p in paths)
 
 
-def test_the_package_root_imports_nothing():
+def test_the_package_root_imports_only_the_standard_library():
     # it is left out of every stage's deps (a version bump, OpenMP's wait policy: neither changes a
     # result): keep it that way
     imported = imported_modules(LIBRARY / PACKAGE / "__init__.py", PACKAGE)
