@@ -50,10 +50,10 @@ plots: setup          ## dvc_plots/index.html: every plot of dvc.yaml, for any b
 	dvc plots $(if $(REVS),diff $(REVS),show) --html-template dvc_plots/page.html
 
 test: setup           ## the whole suite: unit tests, lint and the end-to-end dvc runs (a few minutes)
-	python -m pytest -n 2
+	python -m pytest -n 2 --dist worksteal
 
 test-fast: setup      ## the edit-test loop: everything but the end-to-end dvc runs (about a minute)
-	python -m pytest -n 2 -m "not e2e"
+	python -m pytest -n 2 --dist worksteal -m "not e2e"
 
 lint: setup
 	ruff check .

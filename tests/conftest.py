@@ -1,4 +1,4 @@
-"""Fixtures shared by several unit-test files: params.yaml's values, a tiny wav2vec2 config, a vocab, a store."""
+"""Fixtures shared by several test files: params.yaml's values, a tiny wav2vec2 config, a vocab, a store, the tiny run."""
 
 import json
 import os
@@ -7,6 +7,7 @@ from pathlib import Path
 # Never reach for the model hub: a missing model must fail at once, not after a timeout.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import e2e
 import numpy as np
 import pytest
 import torch
@@ -81,3 +82,17 @@ def make_store(tmp_path):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, worker_id) -> tuple[Path, str]:
+    """The tiny project after one `dvc repro` and that repro's output, built once for the session however many
+    xdist workers run it (their base folders share a parent). Copy it before changing anything: `e2e.tiny_copy`."""
+    shared = tmp_path_factory.getbasetemp()
+    return e2e.tiny_run(shared if worker_id == "master" else shared.parent)
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that copy the session's tiny run first: with `--dist worksteal` they start on one worker, which
+    builds the run while the other works through the unit tests, instead of both waiting for it."""
+    items.sort(key=lambda item: "tiny_run" not in item.fixturenames)

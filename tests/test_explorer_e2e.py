@@ -1,9 +1,10 @@
 """End to end: `python -m ctc_asr explore` over a real tiny run, in headless Chromium driven by selenium.
 
-One `dvc repro` of the tiny config, then a DVC experiment that decodes greedily (`ngram.order=0`: lm, tune and
-evaluate rerun, train does not) to compare with. The page must show eval.json's WER, sort, filter, play a
-clip the browser fetched as WAV, align its hypotheses, and list what changed against the experiment. Then
-the page-ready time and the server's memory, for the demo's test set and for 5,000 fabricated clips.
+The session's tiny run (`dvc repro` of the tiny config), then a DVC experiment that decodes greedily
+(`ngram.order=0`: lm, tune and evaluate rerun, train does not) to compare with. The page must show eval.json's
+WER, sort, filter, play a clip the browser fetched as WAV, align its hypotheses, and list what changed against
+the experiment. Then the page-ready time and the server's memory, for the demo's test set and for 5,000
+fabricated clips.
 """
 
 import contextlib
@@ -23,8 +24,8 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
+from e2e import run, tiny_copy
 from test_explorer import write_run
-from test_pipeline import SENTENCES, TINY, project_copy, run
 
 pytestmark = pytest.mark.e2e
 
@@ -36,9 +37,8 @@ GOALS_MS = {"demo": 1000, "5000": 3000}  # page ready, from the issue: on this p
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    repo = project_copy(tmp_path_factory.mktemp("explore"), TINY, files={"sentences.txt": "\n".join(SENTENCES) + "\n"})
-    run(repo, sys.executable, "-m", "dvc", "repro")
+def repo(tiny_run, tmp_path_factory) -> Path:
+    repo = tiny_copy(tiny_run[0], tmp_path_factory.mktemp("explore"))
     run(repo, "git", "add", "-A")
     run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
     run(repo, sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", "no-lm", "-S", "ngram.order=0")

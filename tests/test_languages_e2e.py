@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from test_pipeline import TINY, project_copy, run
+from e2e import TINY, project_copy, run
 
 pytestmark = pytest.mark.e2e
 

@@ -16,25 +16,30 @@ import pandas as pd
 import pytest
 import torch
 
+from ctc_asr.data import store as store_module
+from ctc_asr.data import vocab as vocab_module
+
 SCRIPT = Path(__file__).with_name("fit_script.py")
 TEXTS = ["a cat", "the dog", "hello world", "dont look", "a dog sat", "the cat ran"]
 
 
-@pytest.fixture
-def corpus(tmp_path, make_store, tokenizer, vocab_file):
-    """12 training clips of 0.25-0.6 s and 2 test clips, in tmp_path/store, with tmp_path/vocab.json."""
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """12 training clips of 0.25-0.6 s and 2 test clips, in a folder with store/ and vocab.json: one per module,
+    each test writing its runs under names of its own (and the one-process reference run shared)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    (folder / "vocab.json").write_text(json.dumps(vocab_module.build(TEXTS, "words")))
+    tokenizer = vocab_module.tokenizer(folder / "vocab.json", "words")
     rng = np.random.default_rng(0)
-    clips, labels, splits, texts = [], [], [], []
-    for k in range(14):
-        n = int(rng.integers(4000, 9600))
-        t = np.arange(n) / 16000
-        clips.append(np.sin(2 * np.pi * (120 + 40 * k) * t) + 0.1 * rng.standard_normal(n))
-        texts.append(TEXTS[k % len(TEXTS)])
-        labels.append(tokenizer(texts[-1]).input_ids)
-        splits.append("test" if k >= 12 else "train")
-    store = make_store(clips, labels, splits, texts)
-    (tmp_path / "store").symlink_to(store.folder)
-    return tmp_path
+    with store_module.Writer(folder / "store", 16000, "float32") as writer:
+        for k in range(14):
+            n = int(rng.integers(4000, 9600))
+            t = np.arange(n) / 16000
+            clip = np.sin(2 * np.pi * (120 + 40 * k) * t) + 0.1 * rng.standard_normal(n)
+            text = TEXTS[k % len(TEXTS)]
+            writer.add({"id": f"utt{k}", "split": "test" if k >= 12 else "train", "text": text}, clip,
+                       tokenizer(text).input_ids)
+    return folder
 
 
 def start(folder: Path, follow: bool = False, env: dict | None = None, **settings) -> subprocess.Popen:
@@ -93,11 +98,19 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(corpus):
     assert "other settings" in output and "resuming" not in output
 
 
+# masks are drawn per process; batches built in the training processes (workers are tested above)
+SPLIT = dict(RUN, mask_time_prob=0.0, epochs=4, checkpoint_every=0, workers=0)
+
+
+def one_process(corpus: Path) -> dict:
+    """The settings of the runs split over processes, once run in one process as `one` (the reference)."""
+    if not (corpus / "one" / "summary.json").exists():
+        finish(start(corpus, name="one", **SPLIT))
+    return SPLIT
+
+
 def test_two_gloo_processes_give_the_result_of_one_with_the_same_global_batch(corpus):
-    # masks are drawn per process; batches built in the training processes (workers are tested above)
-    settings = dict(RUN, mask_time_prob=0.0, epochs=4, checkpoint_every=0, workers=0)
-    finish(start(corpus, name="one", **settings))
-    output = finish(start(corpus, name="two", gpus=2, **settings))
+    output = finish(start(corpus, name="two", gpus=2, **one_process(corpus)))
     one, one_weights, one_steps = results(corpus, "one")
     two, two_weights, two_steps = results(corpus, "two")
     assert (one["processes"], two["processes"]) == (1, 2), output[-2000:]
@@ -122,21 +135,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_a_child(process: subprocess.Popen) -> None:
-    """Until `process` (fit_script) has forked its torchrun, or ended."""
+def torchrun_pid(process: subprocess.Popen) -> int:
+    """The pid of the torchrun agent `process` (fit_script) forks, once it has (0 if it ended first)."""
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     while process.poll() is None and not children.read_text().strip():
         time.sleep(0.01)
+    return int(children.read_text().split()[0]) if process.poll() is None else 0
 
 
-def two_machines(first: Path, second: Path, **settings) -> str:
-    """A run on two one-process "machines": `first` leads, `second` follows; the lead's output."""
+def two_machines(first: Path, second: Path, **settings) -> tuple[str, int]:
+    """A run on two one-process "machines": `first` leads, `second` follows; the lead's output and rank."""
     env = {"CTC_ASR_RENDEZVOUS": f"127.0.0.1:{free_port()}"}
     # c10d ranks the machines by their torchrun agents' pids: the follower's, forked first, gets
-    # rank 0, so the lead is rank 1 and a process writing as rank 0 would write the follower's folder.
+    # rank 0, so the lead is rank 1 and a process writing as rank 0 would write the follower's folder
+    # (unless the pids wrapped round in between: the lead's rank is read from the pids).
     follower = start(second, follow=True, env=env, name="run", nodes=2, gpus=1, **settings)
-    wait_for_a_child(follower)
+    follower_pid = torchrun_pid(follower)
     lead = start(first, env=env, name="run", nodes=2, gpus=1, **settings)
+    lead_rank = int(torchrun_pid(lead) > follower_pid)
     try:
         with ThreadPoolExecutor(2) as pool:  # both at once: a full output pipe would stall the other
             lead_output, _ = pool.map(finish, [lead, follower])
@@ -144,17 +160,16 @@ def two_machines(first: Path, second: Path, **settings) -> str:
         for process in (lead, follower):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
-    return lead_output
+    return lead_output, lead_rank
 
 
 def test_two_machines_give_the_result_of_one_process_and_only_the_lead_writes(corpus):
-    settings = dict(RUN, mask_time_prob=0.0, epochs=4, checkpoint_every=7, workers=0)
-    finish(start(corpus, name="one", **dict(settings, checkpoint_every=0)))
+    settings = dict(one_process(corpus), checkpoint_every=7)
     first, second = machine(corpus / "first", corpus), machine(corpus / "second", corpus)
-    output = two_machines(first, second, **settings)
+    output, rank = two_machines(first, second, **settings)
     one, one_weights, one_steps = results(corpus, "one")
     two, two_weights, two_steps = results(first, "run")
-    assert (two["processes"], two["rank"]) == (2, 1), output[-2000:]
+    assert (two["processes"], two["rank"]) == (2, rank), output[-2000:]
     assert sorted(p.name for p in second.iterdir()) == ["store", "vocab.json"]  # the follower wrote nothing
     assert len(torch.load(first / "run" / "checkpoint" / "last.pt", weights_only=False)["random"]) == 2
     assert two["steps"] == one["steps"]
@@ -163,10 +178,10 @@ def test_two_machines_give_the_result_of_one_process_and_only_the_lead_writes(co
         torch.testing.assert_close(two_weights[name], tensor, rtol=1e-4, atol=1e-5, msg=name)
 
     # Again: the lead resumes from its last checkpoint and sends it to the follower, which has none.
-    output = two_machines(first, second, **settings)
+    output, rank = two_machines(first, second, **settings)
     assert 0 < int(output.split("resuming at step ")[1].split()[0]) < one["steps"]
     again, again_weights, again_steps = results(first, "run")
-    assert (again["rank"], again["final_loss"]) == (1, two["final_loss"])
+    assert (again["rank"], again["final_loss"]) == (rank, two["final_loss"])
     assert sorted(p.name for p in second.iterdir()) == ["store", "vocab.json"]
     pd.testing.assert_frame_equal(again_steps, two_steps)
     for name, tensor in two_weights.items():
