@@ -25,6 +25,51 @@ def test_other_engines_add_training_speakers_and_leave_espeaks_as_they_were():
     assert not set(added["text"]) & set(alone.loc[alone["split"] != "train", "text"])  # test and dev sentences stay unheard
 
 
+def test_engine_speakers_draw_a_pitch_and_a_vocal_tract_only_where_ranges_are_set():
+    voices = dict(engines={"festival": ["ked_diphone", "kal_diphone"]}, engine_speakers=4)
+    plain = synthetic.plan(small_cfg(**voices), SENTENCES)
+    shaped = synthetic.plan(small_cfg(**voices, engine_pitch_hz=(90, 250), engine_tract=(0.9, 1.25)), SENTENCES)
+    assert not {"pitch_hz", "tract"} & set(plain.columns)
+    added = shaped[shaped["engine"].notna()]
+    per_speaker = added.groupby("speaker")[["pitch_hz", "tract"]].nunique()
+    assert (per_speaker == 1).all().all() and added["pitch_hz"].nunique() == 4  # one each, drawn per speaker
+    assert added["pitch_hz"].between(90, 250).all() and added["tract"].between(0.9, 1.25).all()
+    assert shaped.loc[shaped["engine"].isna(), ["pitch_hz", "tract"]].isna().all().all()
+    espeak = shaped[shaped["engine"].isna()].drop(columns=["pitch_hz", "tract"])
+    assert espeak.astype(str).equals(plain[plain["engine"].isna()].astype(str))
+    with pytest.raises(ValueError, match=r"engine_tract: \[1.2, 0.9\] is not a range"):
+        type(small_cfg()).model_validate(small_cfg().model_dump() | {"engine_tract": (1.2, 0.9)})
+
+
+def mean_pitch(samples: np.ndarray, rate: int) -> float:
+    """The median autocorrelation pitch of the voiced (loud) 64 ms frames, in Hz."""
+    x, frames = samples / 32768, []
+    for start in range(0, len(x) - 1024, rate // 100):
+        frame = x[start:start + 1024]
+        if np.sqrt(np.mean(frame ** 2)) > 0.02:
+            lags = np.correlate(frame, frame, "full")[1023:]
+            frames.append(rate / (rate // 500 + np.argmax(lags[rate // 500:rate // 60])))
+    return float(np.median(frames))
+
+
+def spectral_centroid(samples: np.ndarray, rate: int) -> float:
+    power = np.abs(np.fft.rfft(samples.astype(float))) ** 2
+    return float((power * np.fft.rfftfreq(len(samples), 1 / rate)).sum() / power.sum())
+
+
+@needs_festival
+def test_a_festival_speaker_speaks_at_the_pitch_and_with_the_vocal_tract_asked():
+    voice, text = engines.engine("festival", "kal_diphone"), "The birch canoe slid on the smooth planks."
+    own, rate = voice.synthesize(text, 170)
+    high, high_rate = voice.synthesize(text, 170, pitch_hz=220)
+    small, small_rate = voice.synthesize(text, 170, pitch_hz=220, tract=1.2)
+    assert mean_pitch(own, rate) < 130 and mean_pitch(high, high_rate) == pytest.approx(220, rel=0.1)
+    assert mean_pitch(small, small_rate) == pytest.approx(220, rel=0.1)  # the same pitch ...
+    assert (rate, high_rate, small_rate) == (16000, 16000, 19200)
+    assert len(small) / small_rate == pytest.approx(len(own) / rate, rel=0.05)  # ... and tempo, ...
+    assert spectral_centroid(small, small_rate) > 1.15 * spectral_centroid(high, high_rate)  # ... higher formants
+
+
 def test_unseen_voices_read_test_sentences_in_a_split_of_their_own():
     plan = synthetic.plan(small_cfg(unseen={"flite": ["awb", "rms"]}), SENTENCES)
     unseen = plan[plan["split"] == "test_unseen"]

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError, field_validator, model_validator
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict from Python 3.12 on only
 
 from ctc_asr.core.errors import UserError
@@ -35,13 +35,15 @@ class SyntheticParams(Section):
     jitter: float = Field(ge=0, le=0.5)
     engines: dict[Literal["festival", "flite"], list[str]]
     engine_speakers: int = Field(ge=0)
+    engine_pitch_hz: tuple[PositiveFloat, PositiveFloat] | None
+    engine_tract: tuple[PositiveFloat, PositiveFloat] | None
     unseen: dict[Literal["festival", "flite"], list[str]]
     seed: int
 
     @model_validator(mode="after")
     def _ranges(self):
-        for name in ("words_per_minute", "pitch"):
-            low, high = getattr(self, name)
+        for name in ("words_per_minute", "pitch", "engine_pitch_hz", "engine_tract"):
+            low, high = getattr(self, name) or (0, 0)
             if low > high:
                 raise ValueError(f"{name}: [{low}, {high}] is not a range (low > high)")
         if self.engine_speakers and not any(self.engines.values()):

@@ -87,16 +87,21 @@ def plan(cfg: SyntheticParams, sentences: list[str]) -> pd.DataFrame:
 
 
 def _other_engines(cfg: SyntheticParams, rng: np.random.Generator, pool: np.ndarray, sentences: list[str]) -> list[dict]:
-    """engine_speakers training speakers, the engines' voices in turn, each at its own base rate."""
+    """engine_speakers training speakers, the engines' voices in turn, each at its own base rate (and pitch and
+    vocal tract, where their ranges are set)."""
     voices = [(name, voice) for name, listed in cfg.engines.items() for voice in listed]
     rows = []
     for k in range(cfg.engine_speakers):
         name, voice = voices[k % len(voices)]
         speaker, base_rate = f"{name}-{voice}-{k}", rng.uniform(*cfg.words_per_minute)
+        # drawn only where asked: with both ranges unset the corpus is what it was without them
+        shape = {**({"pitch_hz": round(rng.uniform(*cfg.engine_pitch_hz))} if cfg.engine_pitch_hz else {}),
+                 **({"tract": round(rng.uniform(*cfg.engine_tract), 3)} if cfg.engine_tract else {})}
         for sentence in rng.choice(pool, cfg.utterances_per_speaker, replace=False):
             rate = round(base_rate * (1 + rng.uniform(-cfg.jitter, cfg.jitter)))
             rows.append(dict(id=f"{speaker}-{sentence:03d}", split="train", speaker=speaker, accent=name,
-                             text=sentences[sentence], words_per_minute=rate, pitch="", engine=name, voice=voice))
+                             text=sentences[sentence], words_per_minute=rate, pitch="", **shape, engine=name,
+                             voice=voice))
     return rows
 
 
@@ -122,8 +127,11 @@ def _speak(out_dir: Path, rows: list[dict]) -> list[tuple[str, float, int, str]]
     espeak.set_voice("en-us" if other else rows[0]["speaker"])
     voice = engine(rows[0]["engine"], rows[0]["voice"]) if other else None
     for row in rows:
-        if other:
-            samples, rate = voice.synthesize(row["text"], row["words_per_minute"])
+        if other:  # pitch_hz and tract: absent, or NaN where other rows of the corpus have them
+            pitch, tract = row.get("pitch_hz"), row.get("tract")
+            samples, rate = voice.synthesize(row["text"], row["words_per_minute"],
+                                             None if pitch is None or pd.isna(pitch) else float(pitch),
+                                             1.0 if tract is None or pd.isna(tract) else float(tract))
         else:
             samples, rate = espeak.synthesize(row["text"], row["words_per_minute"], row["pitch"]), espeak.sample_rate
         path = Path("audio") / row["speaker"] / f"{row['id']}.flac"
