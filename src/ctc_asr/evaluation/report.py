@@ -18,6 +18,7 @@ from ctc_asr.evaluation.scoring import score
 from ctc_asr.network.model import SCRATCH
 
 SUMMARY = layout.EVAL_SUMMARY.name  # in the details folder: the counts behind the rates
+DECODINGS = ("greedy", "ngram")  # eval.json's keys of each decoding's rates on test
 
 
 @dataclass
@@ -27,7 +28,11 @@ class Report:
     analysis: Analysis               # of the headline decoding
     greedy: list[str]                # greedy hypotheses, beside the headline ones in the predictions
     rates: list[str]                 # the rates reported, the one the model is judged by first
-    side_by_side: dict[str, dict]    # decoding -> rate -> value
+
+    @property
+    def side_by_side(self) -> dict[str, dict]:
+        """Each decoding's rates on test (decoding -> rate -> value), as eval.json holds them."""
+        return {name: self.metrics[name] for name in self.metrics if name in DECODINGS}
 
     def write(self, predictions: Path, details: Path) -> None:
         tables.write(self.analysis.predictions.assign(greedy_hypothesis=self.greedy), predictions)
@@ -73,7 +78,7 @@ def build(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], cfg
     counts = {**{k: v for k, v in result.totals.items() if k not in rates}, "utterances": len(test),
               "utterances_with_unseen_units": sum(bool(target.unseen([t], tokens)) for t in references),
               **{split: {"utterances": len(frame)} for split, (frame, _) in others.items()}}
-    return Report(metrics, counts, result, decoded["greedy"], rates, side_by_side)
+    return Report(metrics, counts, result, decoded["greedy"], rates)
 
 
 def side_by_side_of(target: Target, test: pd.DataFrame, decoded: dict[str, list[str]], rates: list[str]) -> dict:
