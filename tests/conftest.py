@@ -60,6 +60,23 @@ def tokenizer(vocab_file):
     return vocab_module.tokenizer(vocab_file, "words")
 
 
+def write_store(folder: Path, clips, labels, splits=None, texts=None, dtype="float32") -> store_module.Store:
+    """A store of `clips` (at SAMPLE_RATE) and their `labels` in `folder`, written with store.Writer: ids utt0, utt1, ...,
+    every clip in train unless `splits` says otherwise."""
+    splits = splits or ["train"] * len(clips)
+    texts = texts or [""] * len(clips)
+    with store_module.Writer(folder, SAMPLE_RATE, dtype) as writer:
+        for k, (clip, label) in enumerate(zip(clips, labels)):
+            writer.add({"id": f"utt{k}", "split": splits[k], "text": texts[k]}, clip, label)
+    return store_module.Store(folder)
+
+
+@pytest.fixture(scope="session")
+def store_writer():
+    """`write_store`, for fixtures of wider scope than make_store's."""
+    return write_store
+
+
 @pytest.fixture
 def make_store(tmp_path):
     """make_store(clips, labels, splits=None, texts=None, dtype="float32") -> Store written with store.Writer.
@@ -68,13 +85,7 @@ def make_store(tmp_path):
     count = iter(range(1000))
 
     def make(clips, labels, splits=None, texts=None, dtype="float32"):
-        folder = tmp_path / f"store{next(count)}"
-        splits = splits or ["train"] * len(clips)
-        texts = texts or [""] * len(clips)
-        with store_module.Writer(folder, SAMPLE_RATE, dtype) as writer:
-            for k, (clip, label) in enumerate(zip(clips, labels)):
-                writer.add({"id": f"utt{k}", "split": splits[k], "text": texts[k]}, clip, label)
-        return store_module.Store(folder)
+        return write_store(tmp_path / f"store{next(count)}", clips, labels, splits, texts, dtype)
 
     return make
 

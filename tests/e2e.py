@@ -79,10 +79,15 @@ def project_copy(repo: Path, *updates: dict, files: dict[str, str] | None = None
         set_params(repo, update)
     for name, text in (files or {}).items():
         (repo / name).write_text(text, encoding="utf-8")
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
-        run(repo, *command)
+    run(repo, "git", "init", "-q")
+    commit(repo, "tiny")
     return repo
+
+
+def commit(repo: Path, message: str) -> None:
+    """Everything in `repo`'s workspace committed (an empty commit where nothing changed)."""
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message, "--allow-empty")
 
 
 def settled(repo: Path) -> None:

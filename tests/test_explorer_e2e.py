@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from e2e import run, tiny_copy
+from e2e import commit, run, tiny_copy
 from test_explorer import write_run
 
 pytestmark = pytest.mark.e2e
@@ -39,8 +39,7 @@ GOALS_MS = {"demo": 1000, "5000": 3000}  # page ready, from the issue: on this p
 @pytest.fixture(scope="module")
 def repo(tiny_run, tmp_path_factory) -> Path:
     repo = tiny_copy(tiny_run[0], tmp_path_factory.mktemp("explore"))
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
+    commit(repo, "results")
     run(repo, sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", "no-lm", "-S", "ngram.order=0")
     return repo
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from e2e import PROJECT, error_lines, run, set_params, settled, stages_run, tiny_copy
+from e2e import PROJECT, commit, error_lines, run, set_params, settled, stages_run, tiny_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -195,8 +195,7 @@ def test_dvc_reads_metrics_and_plots(repo, first_run):
 
 def test_gate_passes_unchanged_metrics_and_fails_a_worse_wer(repo, first_run):
     settled(repo)
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline", "--allow-empty")
+    commit(repo, "baseline")
     passed = run(repo, sys.executable, "-m", "ctc_asr", "gate", "HEAD")
     assert "gate: passed" in passed.stdout and "| wer |" in passed.stdout
     metrics = repo / "metrics/eval.json"
@@ -263,8 +262,7 @@ def test_lm_order_zero_decodes_greedily_without_retraining_and_going_back_restor
 
 def test_a_queued_variant_runs_the_code_it_was_queued_with_on_two_processes_and_leaves_the_workspace(repo, first_run):
     settled(repo)
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "before queueing", "--allow-empty")
+    commit(repo, "before queueing")
     before = (repo / "metrics/train.json").read_text()
     # two processes: torchrun with gloo on a CPU
     run(repo, sys.executable, "-m", "dvc", "exp", "run", "--queue", "-n", "variant", "-S", "train.epochs=1",
@@ -289,8 +287,7 @@ def test_a_queued_variant_runs_the_code_it_was_queued_with_on_two_processes_and_
 def test_a_clone_pulls_from_a_remote_and_has_nothing_to_rebuild(repo, first_run, tmp_path):
     settled(repo)
     run(repo, sys.executable, "-m", "dvc", "remote", "add", "--force", "-d", "shared", str(tmp_path / "remote"))
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "with a remote", "--allow-empty")
+    commit(repo, "with a remote")
     run(repo, sys.executable, "-m", "dvc", "push")
     clone = tmp_path / "clone"
     run(tmp_path, "git", "clone", "-q", str(repo), str(clone))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from e2e import PROJECT, run, tiny_copy
+from e2e import PROJECT, commit, run, tiny_copy
 
 from ctc_asr.evaluation import card
 
@@ -29,11 +29,6 @@ COUNTS = ["download", "normalize", "vocab", "lm", "encode", "filter"]  # metrics
 
 def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return run(repo, sys.executable, "-m", "dvc", *args, check=check)
-
-
-def commit(repo: Path, message: str) -> None:
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message, "--allow-empty")
 
 
 @pytest.fixture(scope="module")

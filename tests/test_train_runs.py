@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 import torch
 
-from ctc_asr.data import store as store_module
 from ctc_asr.data import vocab as vocab_module
 
 SCRIPT = Path(__file__).with_name("fit_script.py")
@@ -24,21 +23,22 @@ TEXTS = ["a cat", "the dog", "hello world", "dont look", "a dog sat", "the cat r
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def corpus(tmp_path_factory, store_writer):
     """12 training clips of 0.25-0.6 s and 2 test clips, in a folder with store/ and vocab.json: one per module,
     each test writing its runs under names of its own (and the one-process reference run shared)."""
     folder = tmp_path_factory.mktemp("corpus")
     (folder / "vocab.json").write_text(json.dumps(vocab_module.build(TEXTS, "words")))
     tokenizer = vocab_module.tokenizer(folder / "vocab.json", "words")
     rng = np.random.default_rng(0)
-    with store_module.Writer(folder / "store", 16000, "float32") as writer:
-        for k in range(14):
-            n = int(rng.integers(4000, 9600))
-            t = np.arange(n) / 16000
-            clip = np.sin(2 * np.pi * (120 + 40 * k) * t) + 0.1 * rng.standard_normal(n)
-            text = TEXTS[k % len(TEXTS)]
-            writer.add({"id": f"utt{k}", "split": "test" if k >= 12 else "train", "text": text}, clip,
-                       tokenizer(text).input_ids)
+    clips, labels, splits, texts = [], [], [], []
+    for k in range(14):
+        n = int(rng.integers(4000, 9600))
+        t = np.arange(n) / 16000
+        clips.append(np.sin(2 * np.pi * (120 + 40 * k) * t) + 0.1 * rng.standard_normal(n))
+        texts.append(TEXTS[k % len(TEXTS)])
+        labels.append(tokenizer(texts[-1]).input_ids)
+        splits.append("test" if k >= 12 else "train")
+    store_writer(folder / "store", clips, labels, splits, texts)
     return folder
 
 
