@@ -131,7 +131,7 @@ def report(runs: dict, costs: dict, cfg: params.Params, clips: int, args) -> Non
         print(f"| {name} | {step:.3f} | {step / base_step:.2f} | {rate_here:.1f} | {rate_here / base_rate:.2f} |")
     print("\n| kind alone, every clip | ms per audio second |\n| --- | --- |")
     for kind, cost in costs.items():
-        print(f"| {kind} | {cost:.1f} |")
+        print(f"| {kind} | {cost:.2f} |")
     print(f"\ncommand: python bench/augment_speed.py {' '.join(sys.argv[1:])}")
 
 

@@ -1,18 +1,18 @@
 """Training speed alone and beside busy processes, for each OpenMP wait policy: does sharing the cores cost
 more than a fair share?
 
-    python bench/contention.py                                  # libgomp's default and passive; 0, 1, 2 busy loops
-    python bench/contention.py --policies libgomp spin bounded passive --epochs 0.25
+    python bench/contention.py                                  # libgomp's default, passive, ctc_asr's; 0, 1, 2 busy loops
+    python bench/contention.py --policies passive spin1k spin3k spin10k spin100k --epochs 0.25
     python bench/contention.py --competitors 0 1                # one busy loop only
 
 Run `dvc repro filter` first: each run trains params.yaml's model for `--epochs` on the encoded corpus
 in a fresh process (OpenMP reads its settings once, at start) and reports its own steps per second;
 the busy loops (one process each, pure Python spinning) are started before it and stopped after it,
 by this script. PyTorch's CPU threads are OpenMP's: between parallel regions a waiting thread spins
-(`spin`: OMP_WAIT_POLICY=active) or sleeps at once (`passive`: what ctc_asr sets unless you set either
-variable); `libgomp` is libgomp's own choice without either (spin 300,000 times, then sleep), `bounded`
-a short spin (GOMP_SPINCOUNT=10000). Spinning wastes the core a descheduled partner thread needs, at
-every one of a step's thousands of small regions.
+(`spin`: OMP_WAIT_POLICY=active), sleeps at once (`passive`), or spins a number of turns, then sleeps
+(`libgomp`: libgomp's own 300,000 without either variable; `spin1k` ... `spin100k`: GOMP_SPINCOUNT;
+ctc_asr sets 1,000 unless you set either variable). A long spin wastes the core a descheduled partner
+thread needs, at every one of a step's thousands of small regions; sleeping at once pays a wake-up at each.
 Prints, per policy, the steps/s with each number of busy loops and their share of the speed alone;
 beside C busy processes a fair share is 1 / (1 + C): 50 % beside one, 33 % beside two.
 """
@@ -28,10 +28,10 @@ from pathlib import Path
 import cpu_step
 
 POLICIES = {
-    "libgomp": {"GOMP_SPINCOUNT": "300000"},  # libgomp's count when no policy is set; ctc_asr then sets none
+    "libgomp": {"GOMP_SPINCOUNT": "300000"},  # libgomp's own count when neither variable is set
     "spin": {"OMP_WAIT_POLICY": "ACTIVE"},
-    "bounded": {"GOMP_SPINCOUNT": "10000"},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
+    **{f"spin{turns // 1000}k": {"GOMP_SPINCOUNT": str(turns)} for turns in (1000, 3000, 10000, 30000, 100000)},
 }
 CLEARED = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
@@ -59,8 +59,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=float, default=0.5, help="training per run (default: 0.5 epoch)")
     parser.add_argument("--competitors", type=int, nargs="+", default=[0, 1, 2], help="busy loops beside (default: 0 1 2)")
-    parser.add_argument("--policies", nargs="+", choices=list(POLICIES), default=["libgomp", "passive"],
-                        help="OpenMP wait policies to compare (default: libgomp passive)")
+    parser.add_argument("--policies", nargs="+", choices=list(POLICIES), default=["libgomp", "passive", "spin1k"],
+                        help="OpenMP wait policies to compare (default: libgomp passive spin1k)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

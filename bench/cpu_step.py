@@ -3,6 +3,11 @@
     python bench/cpu_step.py                          # each variant twice, interleaved, 0.25 epoch a run
     python bench/cpu_step.py --epochs 0.1 --rounds 1  # quicker
     python bench/cpu_step.py --variants fp32 compile
+    python bench/cpu_step.py --variants auto --baseline 5e48e33   # the default now against a commit's default
+
+`--baseline COMMIT` adds a variant `COMMIT`: that commit's library and bench (git archive) training in
+fp32 (what `precision: auto` gave on CPUs before it took bf16) with its own OpenMP setting, on the same
+corpus and params; ratios are then to it.
 
 Run `dvc repro filter` first. Each run trains params.yaml's model on the encoded corpus in a fresh
 process with one train setting changed (train.precision or train.compile) and reports its own
@@ -14,13 +19,19 @@ bf16 on a CPU without AVX-512 BF16 or AMX (see /proc/cpuinfo's flags) is emulate
 """
 
 import argparse
+import io
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
-VARIANTS = {"fp32": {"precision": "fp32"}, "bf16": {"precision": "bf16"}, "compile": {"compile": True}}
+PROJECT = Path(__file__).resolve().parents[1]
+VARIANTS = {"auto": {}, "fp32": {"precision": "fp32"}, "bf16": {"precision": "bf16"},
+            "compile": {"precision": "fp32", "compile": True}, "bf16-compile": {"precision": "bf16", "compile": True}}
 
 
 def child(epochs: float, changes: dict) -> None:
@@ -40,9 +51,21 @@ def child(epochs: float, changes: dict) -> None:
                       "final_loss": summary["final_loss"]}))
 
 
-def timed_run(variant: str, epochs: float) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", variant, "--epochs", str(epochs)],
-                          capture_output=True, text=True)
+def unpacked(commit: str, folder: Path) -> Path:
+    """`commit`'s src/ and bench/ under `folder`."""
+    archive = subprocess.run(["git", "archive", commit, "src", "bench"], cwd=PROJECT, capture_output=True, check=True)
+    tarfile.open(fileobj=io.BytesIO(archive.stdout)).extractall(folder, filter="data")
+    return folder
+
+
+def timed_run(variant: str, epochs: float, baseline: Path | None = None) -> dict:
+    """A run of `variant` in a fresh process; `baseline`: the unpacked commit whose code runs instead."""
+    script, env = Path(__file__), dict(os.environ)
+    if baseline:
+        # its fp32 variant: what a CPU trained in before precision auto took bf16 on CPUs that have it
+        script, env["PYTHONPATH"], variant = baseline / "bench/cpu_step.py", str(baseline / "src"), "fp32"
+    done = subprocess.run([sys.executable, str(script), "--child", variant, "--epochs", str(epochs)],
+                          cwd=PROJECT, env=env, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"{variant} failed:\n" + "\n".join(done.stderr.strip().splitlines()[-15:]))
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -54,6 +77,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=0.25, help="training per run (default: 0.25 epoch)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each variant, interleaved (default: 2)")
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--baseline", metavar="COMMIT", help="also time this commit's code in fp32; ratios to it")
     parser.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -61,17 +85,21 @@ def main() -> None:
     flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
     print(f"CPU bf16 instructions: {', '.join(sorted(flags & {'avx512_bf16', 'amx_bf16'})) or 'none'}; "
           f"{args.epochs} epoch a run, {args.rounds} rounds", flush=True)
-    speeds = {variant: [] for variant in args.variants}
-    for round_ in range(args.rounds):
-        for variant in args.variants:
-            run = timed_run(variant, args.epochs)
-            speeds[variant].append(run["steps_per_second"])
-            print(f"round {round_ + 1} {variant:8s}: {run['steps']} steps in {run['seconds']:6.1f} s, "
-                  f"{run['steps_per_second']:5.2f} steps/s, final loss {run['final_loss']:.4f}", flush=True)
-    base = statistics.median(speeds.get("fp32") or next(iter(speeds.values())))
+    variants = ([args.baseline] if args.baseline else []) + args.variants
+    speeds = {variant: [] for variant in variants}
+    with tempfile.TemporaryDirectory() as folder:
+        baseline = unpacked(args.baseline, Path(folder)) if args.baseline else None
+        for round_ in range(args.rounds):
+            for variant in variants:
+                run = timed_run(variant, args.epochs, baseline if variant == args.baseline else None)
+                speeds[variant].append(run["steps_per_second"])
+                print(f"round {round_ + 1} {variant:8s}: {run['steps']} steps in {run['seconds']:6.1f} s, "
+                      f"{run['steps_per_second']:5.2f} steps/s, final loss {run['final_loss']:.4f}", flush=True)
+    reference = args.baseline or ("fp32" if "fp32" in speeds else variants[0])
+    base = statistics.median(speeds[reference])
     for variant, values in speeds.items():
         median = statistics.median(values)
-        print(f"{variant:8s} median {median:5.2f} steps/s  {median / base:5.2f}x fp32")
+        print(f"{variant:8s} median {median:5.2f} steps/s  {median / base:5.2f}x {reference}")
     print(f"reproduce with: python bench/cpu_step.py {' '.join(sys.argv[1:])}".rstrip())
 
 

@@ -3,6 +3,7 @@
     python bench/seed_spread.py --seeds 0 1 2 3              # the default demo run, 4 seeds
     python bench/seed_spread.py --seeds 0 1 --epochs 2       # a shorter run, same data
     python bench/seed_spread.py --seeds 0 --threads 1        # one seed at another thread count
+    python bench/seed_spread.py --seeds 0 1 --precision fp32 # another train.precision
 
 Run `dvc repro filter` first: each seed trains params.yaml's model on the encoded corpus, as
 the train stage does (no checkpoints, no in-training history), and scores the whole test
@@ -29,8 +30,10 @@ from ctc_asr.network import model
 from ctc_asr.training.loop import fit, kept_rows
 
 
-def one_run(cfg: params.Params, store: Store, train_rows, tokenizer, seed: int, epochs: float | None) -> dict:
-    train = cfg.train.replace(seed=seed, checkpoint_every=0, **({"epochs": epochs} if epochs else {}))
+def one_run(cfg: params.Params, store: Store, train_rows, tokenizer, seed: int, epochs: float | None,
+            precision: str | None = None) -> dict:
+    changes = ({"epochs": epochs} if epochs else {}) | ({"precision": precision} if precision else {})
+    train = cfg.train.replace(seed=seed, checkpoint_every=0, **changes)
     network = model.build(cfg.model.pretrained, cfg.model.scratch, cfg.model.config, tokenizer, seed=seed)
     started = time.perf_counter()
     summary = fit(network, store, train_rows, None, train)
@@ -38,7 +41,8 @@ def one_run(cfg: params.Params, store: Store, train_rows, tokenizer, seed: int, 
     hypotheses = greedy_texts(network, model.processor(tokenizer, network.config, store.sample_rate),
                               [store.audio(i) for i in test], cfg.decode.batch_size)
     totals, _ = score(store.index["text"].to_numpy()[test].tolist(), hypotheses)
-    return {"seed": seed, "wer": totals["wer"], "cer": totals["cer"], "final_loss": summary["final_loss"],
+    return {"seed": seed, "precision": summary["precision"], "wer": totals["wer"], "cer": totals["cer"],
+            "final_loss": summary["final_loss"],
             "steps": summary["steps"], "seconds": round(time.perf_counter() - started)}
 
 
@@ -51,6 +55,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3], help="train.seed values (default: 0 1 2 3)")
     parser.add_argument("--epochs", type=float, help="train this many epochs instead of params.yaml's")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's, one per core)")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], help="train.precision instead of params.yaml's")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -60,7 +65,7 @@ def main() -> None:
     print(f"{len(store.rows('test'))} test clips; torch threads: {torch.get_num_threads()}", flush=True)
     rows = []
     for seed in args.seeds:
-        rows.append(one_run(cfg, store, train_rows, tokenizer, seed, args.epochs))
+        rows.append(one_run(cfg, store, train_rows, tokenizer, seed, args.epochs, args.precision))
         print(rows[-1], flush=True)
     print(f"\n{'seed':>6}{'WER':>8}{'CER':>8}{'final loss':>12}{'seconds':>9}")
     for r in rows:

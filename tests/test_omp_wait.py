@@ -1,7 +1,7 @@
-"""OpenMP's threads sleep instead of spinning wherever the pipeline runs (bench/contention.py says why).
+"""OpenMP's threads spin briefly, then sleep, wherever the pipeline runs (bench/contention.py says why).
 
 libgomp reads its settings once, when torch loads it, so ctc_asr must be imported first: importing the package
-must leave libgomp's report of its settings (OMP_DISPLAY_ENV) showing no spinning, and in each stage the imports
+must leave libgomp's report of its settings (OMP_DISPLAY_ENV) showing ctc_asr's short spin, and in each stage the imports
 that come before its first of ctc_asr, run in a fresh interpreter, must not load libgomp.
 """
 
@@ -46,9 +46,12 @@ def test_torch_alone_spins():
     assert loads_libgomp("import torch") and not loads_libgomp("import json")
 
 
-def test_the_package_and_the_command_line_load_torch_with_sleeping_threads():
-    assert spin_count("import ctc_asr.core") == "0"
-    assert spin_count("import ctc_asr.cli") == "0"
+def test_the_package_and_the_command_line_load_torch_with_a_short_spin():
+    from ctc_asr import SPIN_COUNT
+
+    assert int(SPIN_COUNT) < 300000
+    assert spin_count("import ctc_asr.core") == SPIN_COUNT
+    assert spin_count("import ctc_asr.cli") == SPIN_COUNT
 
 
 @pytest.mark.parametrize("script", STAGES, ids=[s.stem for s in STAGES])
@@ -58,5 +61,5 @@ def test_each_stage_imports_ctc_asr_before_anything_that_loads_libgomp(script):
 
 
 def test_a_users_own_setting_is_kept():
-    assert spin_count("import ctc_asr", OMP_WAIT_POLICY="ACTIVE") != "0"
+    assert spin_count("import ctc_asr", OMP_WAIT_POLICY="PASSIVE") == "0"
     assert spin_count("import ctc_asr", GOMP_SPINCOUNT="1234") == "1234"

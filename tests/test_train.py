@@ -171,8 +171,8 @@ def test_a_step_with_a_non_finite_gradient_is_skipped_and_counted(tmp_path, tiny
 @pytest.mark.parametrize("changes", [{"gradient_checkpointing": True}, {"workers": 2}, {"compile": True}],
                          ids=["gradient_checkpointing", "workers", "compile"])
 def test_speed_options_train_the_same_weights(tmp_path, tiny_config, tokenizer, tiny_corpus, changes):
-    results = []
-    for settings in ({}, changes):
+    results = []  # in fp32: bf16 rounds a compiled graph's fused ops otherwise than eager ones
+    for settings in ({"precision": "fp32"}, {"precision": "fp32", **changes}):
         torch.manual_seed(0)
         network = model.build("scratch", {**tiny_config, "feat_extract_norm": "group"}, {"ctc_zero_infinity": True},
                               tokenizer, seed=0)

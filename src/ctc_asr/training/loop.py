@@ -1,6 +1,7 @@
 """The training loop: AdamW with linear warmup and decay over length-bucketed, exactly padded batches.
 
-On a GPU: mixed precision, fused AdamW, batches built by data-loader workers, losses summed
+Fused AdamW (on a CPU too: one kernel a tensor, not eight, so fewer wake-ups of OpenMP's threads). On a
+GPU: mixed precision, batches built by data-loader workers, losses summed
 on the device and read once per log step. Several processes through torchrun (see
 distributed.py). Resumes from the last checkpoint when given one of the same settings.
 """
@@ -171,9 +172,10 @@ class Trainer:
     def __init__(self, model: Wav2Vec2ForCTC, cfg: TrainParams, steps: int, device: torch.device):
         self.model, self.cfg, self.device = model, cfg, device
         self.dtype = precision.autocast_dtype(cfg.precision, device)
+        precision.prefer_attention_kernels(model, device, self.dtype)
         trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
-                                           fused=device.type == "cuda")
+                                           fused=device.type in ("cuda", "cpu"))
         self.schedule = get_linear_schedule_with_warmup(self.optimizer, min(cfg.warmup_steps, steps), steps)
         self.scaler = precision.Scaler(device, self.dtype)
         self.cache: FeatureCache | None = None  # set by fit when the frozen encoder's features are cached
