@@ -60,11 +60,11 @@ def unpacked(commit: str, folder: Path) -> Path:
 
 def timed_run(variant: str, epochs: float, baseline: Path | None = None) -> dict:
     """A run of `variant` in a fresh process; `baseline`: the unpacked commit whose code runs instead."""
-    script, env = Path(__file__), dict(os.environ)
+    script, env, child_variant = Path(__file__), dict(os.environ), variant
     if baseline:
         # its fp32 variant: what a CPU trained in before precision auto took bf16 on CPUs that have it
-        script, env["PYTHONPATH"], variant = baseline / "bench/cpu_step.py", str(baseline / "src"), "fp32"
-    done = subprocess.run([sys.executable, str(script), "--child", variant, "--epochs", str(epochs)],
+        script, env["PYTHONPATH"], child_variant = baseline / "bench/cpu_step.py", str(baseline / "src"), "fp32"
+    done = subprocess.run([sys.executable, str(script), "--child", child_variant, "--epochs", str(epochs)],
                           cwd=PROJECT, env=env, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"{variant} failed:\n" + "\n".join(done.stderr.strip().splitlines()[-15:]))
